@@ -1,0 +1,103 @@
+import cookie from '@fastify/cookie'
+import helmet from '@fastify/helmet'
+import multipart from '@fastify/multipart'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import type { PrincipalResolver } from './platform/auth/principal.ts'
+import { installErrorHandling } from './platform/http/error-handler.ts'
+import { unavailable } from './platform/http/errors.ts'
+import { installMetrics } from './platform/http/metrics.ts'
+import type { AppContext, Module } from './platform/module.ts'
+
+export interface BuildOptions {
+  ctx: AppContext
+  modules: Module[]
+  resolvePrincipal: PrincipalResolver
+  /** Extra plugin registration after modules (the web front end). */
+  after?: (app: FastifyInstance) => Promise<void>
+}
+
+/** Builds the HTTP application: platform plugins, then each module's routes from the explicit list. */
+export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildOptions): Promise<FastifyInstance> {
+  const { config } = ctx
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: process.env.TRUST_PROXY === '1',
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: true } },
+    return503OnClosing: true,
+    forceCloseConnections: false,
+    pluginTimeout: 60_000,
+  }) as unknown as FastifyInstance
+  installErrorHandling(app)
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  })
+  await app.register(cookie)
+  await app.register(multipart, {
+    limits: { fileSize: config.uploadFileLimit, files: 3, fields: 30, fieldSize: 64 * 1024, parts: 40 },
+    throwFileSizeLimit: true,
+  })
+
+  // Principal first, so the rate limit can tell clients from anonymous callers.
+  app.decorateRequest('principal', null)
+  app.addHook('onRequest', async (req) => {
+    req.principal = await resolvePrincipal(req)
+  })
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: 60_000,
+    keyGenerator: (req) => (req.principal ? (req.principal.kind === 'user' ? `user:${req.principal.userId}` : `client:${req.principal.clientId}`) : `ip:${req.ip}`),
+    max: (_req, key) => (key.startsWith('ip:') ? config.rateLimitPerIp : config.rateLimitPerClient),
+    allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Hoa Ban API',
+        description: 'Provincial digital-government platform (Điện Biên). Errors: `{ error: { code, message_vi, message_en, details? } }`.',
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'hb_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+
+  installMetrics(app)
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }))
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    try {
+      await sql`select 1`.execute(ctx.db)
+    } catch {
+      throw unavailable(5)
+    }
+    return { status: 'ready', database: ctx.dbKind }
+  })
+
+  for (const m of modules) {
+    if (m.routes) await app.register(async (scope) => m.routes!(scope, ctx))
+  }
+  if (after) await after(app)
+  return app
+}

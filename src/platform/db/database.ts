@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { serializedDialect } from './serialized-driver.ts'
+
+/** The query layer every module uses. Modules type their own rows; the handle is shared. */
+export type Db = Kysely<any>
+
+export interface Database {
+  db: Db
+  kind: 'pglite' | 'postgres'
+  /**
+   * Runs a multi-statement SQL script (a migration) inside the given transaction. PostgreSQL
+   * takes it as one simple query; PGlite needs its exec() (its query() is a prepared statement),
+   * which runs on the one connection the serialized transaction already holds.
+   */
+  execScript(tx: Db, text: string): Promise<void>
+  /** Closes connections; for PGlite, flushes and closes the data folder and removes the lock marker. */
+  close(): Promise<void>
+}
+
+/** Thrown when the embedded data folder was left by a process that did not shut down cleanly. */
+export class UncleanDataDirError extends Error {
+  constructor(public readonly dataDir: string, public readonly previousPid: string) {
+    super(
+      [
+        `The embedded database in ${dataDir} was not closed cleanly (process ${previousPid} stopped without shutting down: a crash, kill -9 or power loss).`,
+        'Cơ sở dữ liệu nhúng chưa được đóng đúng cách ở lần chạy trước.',
+        'What to do:',
+        `  1. Make sure no other Hoa Ban process uses ${dataDir}.`,
+        '  2. Start again with RECOVER_DATA_DIR=1 to let PostgreSQL (PGlite) replay its write-ahead log and check the data;',
+        `     keep a copy first: cp -a ${dataDir} ${dataDir}.bak`,
+        '  3. If it still cannot open, restore the folder from your last backup.',
+        'For production use PostgreSQL (DATABASE_URL), which recovers from crashes by itself.',
+      ].join('\n'),
+    )
+  }
+}
+
+export interface OpenOptions {
+  databaseUrl?: string
+  /** Folder for the embedded database (ignored with databaseUrl). `memory://` keeps it in memory. */
+  dataDir: string
+  /** Open a data folder even though its lock marker says the last process crashed. */
+  recover?: boolean
+  /** Pool size for PostgreSQL. */
+  poolSize?: number
+}
+
+/** Opens PostgreSQL (DATABASE_URL) or the embedded PGlite database with PostGIS. */
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10)
+  return openPGlite(opts.dataDir, opts.recover ?? false)
+}
+
+async function openPostgres(url: string, max: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 })
+  // A dropped idle connection (server restart) must not crash the process.
+  pool.on('error', () => {})
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+  await sql`select 1`.execute(db)
+  return { db, kind: 'postgres', execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
+}
+
+async function openPGlite(dataDir: string, recover: boolean): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { postgis } = await import('@electric-sql/pglite-postgis')
+  const { KyselyPGlite } = await import('kysely-pglite')
+  const inMemory = dataDir.startsWith('memory://')
+  const pgDir = inMemory ? dataDir : join(dataDir, 'pglite')
+  const lockFile = join(dataDir, 'hoaban.lock')
+  if (!inMemory) {
+    mkdirSync(dataDir, { recursive: true })
+    if (existsSync(lockFile)) {
+      const pid = readFileSync(lockFile, 'utf8').trim()
+      if (pidAlive(Number(pid)) && Number(pid) !== process.pid) {
+        throw new Error(`The data folder ${dataDir} is in use by process ${pid}. PGlite allows one process per folder; stop it first or use DATABASE_URL.`)
+      }
+      if (!recover) throw new UncleanDataDirError(dataDir, pid)
+    }
+    writeFileSync(lockFile, String(process.pid))
+  }
+  let client
+  try {
+    client = await PGlite.create({ dataDir: pgDir, extensions: { postgis } })
+  } catch (err) {
+    if (!inMemory) rmSync(lockFile, { force: true })
+    throw new Error(`Could not open the embedded database in ${pgDir}: ${(err as Error).message}. Restore it from a backup or move it away to start empty.`)
+  }
+  const db = new Kysely<any>({ dialect: serializedDialect(new KyselyPGlite(client).dialect) })
+  let closed = false
+  return {
+    db,
+    kind: 'pglite',
+    async execScript(_tx, text) {
+      await client.exec(text)
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy()
+      if (!client.closed) await client.close()
+      if (!inMemory) rmSync(lockFile, { force: true })
+    },
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config.ts'
+import type { Db } from './db/database.ts'
+import type { EventBus } from './events/outbox.ts'
+import type { JobRunner } from './jobs/job-runner.ts'
+import type { Logger } from 'pino'
+
+/** What the platform hands every module: explicit dependencies, no globals. */
+export interface AppContext {
+  config: Config
+  db: Db
+  dbKind: 'pglite' | 'postgres'
+  events: EventBus
+  jobs: JobRunner
+  /** The current instant; tests pass a fixed clock. */
+  clock: () => Date
+  log: Logger
+}
+
+/** A module of the monolith, mounted from the explicit list in src/modules/index.ts. */
+export interface Module {
+  name: string
+  /** Folder of forward-only SQL migrations. */
+  migrations?: string
+  /** Registers HTTP routes. Called with the app and the context. */
+  routes?: (app: FastifyInstance, ctx: AppContext) => Promise<void>
+  /** Subscribes to events, registers jobs and schedules. Runs before routes. */
+  setup?: (ctx: AppContext) => Promise<void>
+  /** Loads reference data (idempotent; runs at every start after migrations). */
+  seedReference?: (ctx: AppContext) => Promise<void>
+  /** Loads demo data on first start when SEED_DEMO is on. */
+  seedDemo?: (ctx: AppContext, out: DemoSeedOutput) => Promise<void>
+}
+
+/** Demo seeding reports here what it created, e.g. the generated passwords to print once. */
+export interface DemoSeedOutput {
+  accounts: { username: string; password: string; role: string; unit?: string }[]
+  notes: string[]
+}

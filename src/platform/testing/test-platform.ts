@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { loadConfig, type Config } from '../config.ts'
+import { openDatabase, type Database } from '../db/database.ts'
+import type { Module } from '../module.ts'
+import { createPlatform, type Platform } from '../runtime.ts'
+
+/**
+ * A fresh database for one test file: PostgreSQL when TEST_DATABASE_URL is set (a new database
+ * created on that server and dropped at close), otherwise an in-memory PGlite with PostGIS.
+ */
+export async function openTestDatabase(): Promise<Database> {
+  const url = process.env.TEST_DATABASE_URL
+  if (!url) return openDatabase({ dataDir: 'memory://' })
+  const name = `hb_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
+  await sql.raw(`create database ${name}`).execute(admin)
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: '' })
+  return {
+    ...database,
+    async close() {
+      await database.close()
+      await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
+      await admin.destroy()
+    },
+  }
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({ NODE_ENV: 'test', DATA_DIR: '/tmp/hoaban-test', SEED_DEMO: 'false' }),
+    uploadDir: `/tmp/hoaban-test-uploads-${process.pid}`,
+    rateLimitPerIp: 100_000,
+    rateLimitPerClient: 100_000,
+    runJobs: false,
+    ...overrides,
+  }
+}
+
+export interface TestPlatformOptions {
+  config?: Partial<Config>
+  modules?: Module[]
+  clock?: () => Date
+}
+
+/**
+ * The whole platform on a fresh test database, not listening (use app.inject). One per test
+ * file: it is slow to create; each test makes its own rows.
+ */
+export async function startTestPlatform(opts: TestPlatformOptions = {}): Promise<Platform> {
+  const { allModules, principalResolver } = await import('../../modules/index.ts')
+  const database = await openTestDatabase()
+  try {
+    const platform = await createPlatform({
+      config: testConfig(opts.config),
+      modules: opts.modules ?? allModules,
+      principalResolver,
+      database,
+      clock: opts.clock,
+    })
+    return {
+      ...platform,
+      async close() {
+        await platform.close()
+        await database.close()
+      },
+    }
+  } catch (err) {
+    await database.close()
+    throw err
+  }
+}
