@@ -33,6 +33,8 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
     pluginTimeout: 60_000,
   }) as unknown as FastifyInstance
   installErrorHandling(app)
+  // Only JSON, multipart and (in the Open311 scope) form bodies are accepted: anything else is a 415.
+  app.removeContentTypeParser('text/plain')
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -1,0 +1,101 @@
+import type { FastifyRequest } from 'fastify'
+import type { Principal, PrincipalResolver } from '../../platform/auth/principal.ts'
+import { appendAudit } from '../../platform/audit/audit-log.ts'
+import type { Db } from '../../platform/db/database.ts'
+import { AppError } from '../../platform/http/errors.ts'
+import type { AppContext } from '../../platform/module.ts'
+import { newToken, parseApiKey, sameHash, sha256 } from './credentials.ts'
+import { passwordProvider } from './identity-providers.ts'
+import { findActiveSession, findApiClientByPrefix, insertSession, recordLoginFailure, resetLoginFailures, revokeSession, type UserRow } from './repository.ts'
+
+export const SESSION_COOKIE = 'hb_session'
+
+export interface LoginResult {
+  token: string
+  expiresAt: Date
+  user: UserRow
+}
+
+const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Tên đăng nhập hoặc mật khẩu không đúng.', 'Wrong username or password.')
+
+/**
+ * Password login. Failures are counted per account; at the limit the account is locked for a
+ * while (and the lock is audited). Success starts a session whose token is returned once.
+ */
+export async function loginWithPassword(
+  ctx: Pick<AppContext, 'db' | 'config' | 'clock'>,
+  input: { username: string; password: string; kind: 'cookie' | 'bearer'; ip: string },
+): Promise<LoginResult> {
+  const now = ctx.clock()
+  const outcome = await passwordProvider.authenticate(ctx.db, { username: input.username, password: input.password, now })
+  if (!outcome.ok) {
+    const user = outcome.user
+    if (outcome.reason === 'locked' && user) {
+      throw new AppError(423, 'ACCOUNT_LOCKED', 'Tài khoản tạm khoá do đăng nhập sai nhiều lần. Vui lòng thử lại sau.', 'Account temporarily locked after repeated failed logins. Try again later.', {
+        locked_until: user.locked_until?.toISOString(),
+      })
+    }
+    if (user && outcome.reason === 'bad_credentials') {
+      await ctx.db.transaction().execute(async (tx) => {
+        const state = await recordLoginFailure(tx, user.id, ctx.config.loginMaxFailures, ctx.config.loginLockMinutes, now)
+        const locked = state.locked_until !== null && state.failed_logins >= ctx.config.loginMaxFailures
+        await appendAudit(tx, { actor: 'anonymous', action: locked ? 'user.locked_out' : 'user.login_failed', entityType: 'user', entityId: user.id, data: { ip: input.ip, failures: state.failed_logins } }, now)
+      })
+    }
+    throw badCredentials()
+  }
+  const token = newToken()
+  const expiresAt = new Date(now.getTime() + ctx.config.sessionHours * 3600_000)
+  await ctx.db.transaction().execute(async (tx) => {
+    await resetLoginFailures(tx, outcome.user.id)
+    await insertSession(tx, { tokenHash: sha256(token), userId: outcome.user.id, kind: input.kind, provider: passwordProvider.id, expiresAt })
+    await appendAudit(tx, { actor: `user:${outcome.user.id}`, action: 'user.logged_in', entityType: 'user', entityId: outcome.user.id, data: { ip: input.ip, kind: input.kind } }, now)
+  })
+  return { token, expiresAt, user: outcome.user }
+}
+
+export async function logout(db: Db, token: string, actor: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await revokeSession(tx, sha256(token))
+    await appendAudit(tx, { actor, action: 'user.logged_out', entityType: 'session', entityId: sha256(token).slice(0, 16) })
+  })
+}
+
+/** The raw session token of a request: bearer header first, then the cookie. */
+export function sessionToken(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim() || undefined
+  const c = req.cookies?.[SESSION_COOKIE]
+  return c || undefined
+}
+
+function apiKeyOf(req: FastifyRequest): string | undefined {
+  const h = req.headers['x-api-key']
+  if (typeof h === 'string' && h) return h
+  // Open311 clients send api_key as a query or form field.
+  const q = (req.query as Record<string, unknown> | undefined)?.api_key
+  return typeof q === 'string' && q ? q : undefined
+}
+
+/** The machine client an API key belongs to; 401 for an unknown or revoked key. */
+export async function principalForApiKey(db: Db, key: string): Promise<Principal> {
+  const parsed = parseApiKey(key)
+  const client = parsed && (await findApiClientByPrefix(db, parsed.prefix))
+  if (!parsed || !client || !sameHash(client.key_hash, parsed.hash)) {
+    throw new AppError(401, 'INVALID_API_KEY', 'Khoá API không hợp lệ.', 'Invalid API key.')
+  }
+  return { kind: 'client', clientId: client.id, name: client.name, unitCode: client.unit_code, scopes: client.scopes }
+}
+
+/** Builds the resolver the platform calls on every request. */
+export function principalResolver(ctx: AppContext): PrincipalResolver {
+  return async (req): Promise<Principal | null> => {
+    const key = apiKeyOf(req)
+    if (key) return principalForApiKey(ctx.db, key)
+    const token = sessionToken(req)
+    if (!token || token.length > 200) return null
+    const s = await findActiveSession(ctx.db, sha256(token), ctx.clock())
+    if (!s) return null
+    return { kind: 'user', userId: s.id, role: s.role, unitCode: s.unit_code, displayName: s.display_name, sessionId: s.token_hash }
+  }
+}

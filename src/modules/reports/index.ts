@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url'
+import type { Module } from '../../platform/module.ts'
+import { seedCategories } from './categories.ts'
+import { seedDemoReports } from './demo-seed.ts'
+import { closeSettledReports, escalateOverdueReports } from './escalation.ts'
+import { reportsRoutes } from './routes.ts'
+import { open311Routes } from './open311/routes.ts'
+
+/** reports: citizen field reports (phản ánh hiện trường), routed by GPS to the commune. */
+export const reportsModule: Module = {
+  name: 'reports',
+  migrations: fileURLToPath(new URL('./migrations', import.meta.url)),
+  async routes(app, ctx) {
+    await reportsRoutes(app, ctx)
+    await open311Routes(app, ctx)
+  },
+  async setup(ctx) {
+    ctx.jobs.schedule({ name: 'reports.escalate-overdue', cron: '*/5 * * * *' }, async ({ db, now }) => {
+      await escalateOverdueReports(db, now, ctx.config.provinceCode)
+    })
+    ctx.jobs.schedule({ name: 'reports.close-settled', cron: '15 2 * * *' }, async ({ db, now }) => {
+      await closeSettledReports(db, now)
+    })
+  },
+  seedReference: (ctx) => seedCategories(ctx.db),
+  seedDemo: seedDemoReports,
+}
+
+export { submitReport, type ReportSubmission, type IntakeAnswer } from './intake.ts'
+export { applyReportAction, type ReportAction } from './workflow.ts'
+export { getReportByCode, listReports, type ReportRow } from './repository.ts'

@@ -1,0 +1,260 @@
+import { sql } from 'kysely'
+import type { Db } from '../../platform/db/database.ts'
+
+export type ReportStatus = 'received' | 'assigned' | 'in_progress' | 'resolved' | 'rejected' | 'closed'
+export const OPEN_STATUSES: ReportStatus[] = ['received', 'assigned', 'in_progress']
+
+export interface ReportRow {
+  id: string
+  code: string
+  category_code: string
+  description: string
+  channel: string
+  lat: number | null
+  lon: number | null
+  location_source: string
+  address_text: string | null
+  commune_code: string | null
+  locate_status: string
+  near_border: boolean
+  distance_to_border_m: number | null
+  boundary_version: string | null
+  unit_code: string
+  assignee_user_id: string | null
+  status: ReportStatus
+  outcome: string | null
+  public_answer: string | null
+  reject_reason: string | null
+  reporter_user_id: string | null
+  reporter_name: string | null
+  reporter_phone: string | null
+  reporter_email: string | null
+  anonymous: boolean
+  share_identity: boolean
+  created_at: Date
+  updated_at: Date
+  state_entered_at: Date
+  state_due_at: Date | null
+  due_at: Date | null
+  resolved_at: Date | null
+  closed_at: Date | null
+  escalation_level: number
+  escalated_at: Date | null
+  location_confirmed_at: Date | null
+  rating: number | null
+  rating_comment: string | null
+  reopen_count: number
+  merged_into: string | null
+  supporters_count: number
+  is_demo: boolean
+}
+
+export interface PhotoRow {
+  report_id: string
+  seq: number
+  file_name: string
+  thumb_name: string
+  mime: string
+  width: number
+  height: number
+  bytes: number
+  sha256: string
+}
+
+const REPORT_COLUMNS = sql`r.id, r.code, r.category_code, r.description, r.channel,
+  ST_Y(r.location) as lat, ST_X(r.location) as lon, r.location_source, r.address_text, r.commune_code,
+  r.locate_status, r.near_border, r.distance_to_border_m, r.boundary_version, r.unit_code, r.assignee_user_id,
+  r.status, r.outcome, r.public_answer, r.reject_reason, r.reporter_user_id, r.reporter_name, r.reporter_phone,
+  r.reporter_email, r.anonymous, r.share_identity, r.created_at, r.updated_at, r.state_entered_at, r.state_due_at,
+  r.due_at, r.resolved_at, r.closed_at, r.escalation_level, r.escalated_at, r.location_confirmed_at, r.rating,
+  r.rating_comment, r.reopen_count, r.merged_into, r.supporters_count, r.is_demo`
+
+/** Takes the next number of the year's gapless sequence (locks that year's row until commit). */
+export async function nextReportNumber(tx: Db, year: number): Promise<number> {
+  const { rows } = await sql<{ n: number }>`insert into report_sequences (year, last_number) values (${year}, 1)
+    on conflict (year) do update set last_number = report_sequences.last_number + 1
+    returning last_number as n`.execute(tx)
+  return rows[0].n
+}
+
+export interface NewReport {
+  code: string
+  category_code: string
+  description: string
+  channel: string
+  lat: number | null
+  lon: number | null
+  location_source: string
+  address_text: string | null
+  commune_code: string | null
+  locate_status: string
+  near_border: boolean
+  distance_to_border_m: number | null
+  boundary_version: string | null
+  unit_code: string
+  status: ReportStatus
+  reporter_user_id: string | null
+  reporter_name: string | null
+  reporter_phone: string | null
+  reporter_email: string | null
+  anonymous: boolean
+  share_identity: boolean
+  created_at: Date
+  state_due_at: Date
+  due_at: Date
+  is_demo?: boolean
+}
+
+export async function insertReport(tx: Db, r: NewReport): Promise<string> {
+  const point = r.lat !== null && r.lon !== null ? sql`ST_SetSRID(ST_MakePoint(${r.lon}, ${r.lat}), 4326)` : sql`null`
+  const { rows } = await sql<{ id: string }>`insert into reports (code, category_code, description, channel, location, location_source,
+      address_text, commune_code, locate_status, near_border, distance_to_border_m, boundary_version, unit_code, status,
+      reporter_user_id, reporter_name, reporter_phone, reporter_email, anonymous, share_identity,
+      created_at, updated_at, state_entered_at, state_due_at, due_at, is_demo)
+    values (${r.code}, ${r.category_code}, ${r.description}, ${r.channel}, ${point}, ${r.location_source},
+      ${r.address_text}, ${r.commune_code}, ${r.locate_status}, ${r.near_border}, ${r.distance_to_border_m}, ${r.boundary_version}, ${r.unit_code}, ${r.status},
+      ${r.reporter_user_id}::uuid, ${r.reporter_name}, ${r.reporter_phone}, ${r.reporter_email}, ${r.anonymous}, ${r.share_identity},
+      ${r.created_at.toISOString()}, ${r.created_at.toISOString()}, ${r.created_at.toISOString()}, ${r.state_due_at.toISOString()}, ${r.due_at.toISOString()}, ${r.is_demo ?? false})
+    returning id`.execute(tx)
+  return rows[0].id
+}
+
+export async function insertPhoto(tx: Db, p: PhotoRow): Promise<void> {
+  await sql`insert into report_photos (report_id, seq, file_name, thumb_name, mime, width, height, bytes, sha256)
+    values (${p.report_id}::uuid, ${p.seq}, ${p.file_name}, ${p.thumb_name}, ${p.mime}, ${p.width}, ${p.height}, ${p.bytes}, ${p.sha256})`.execute(tx)
+}
+
+export async function photoStillReferenced(db: Db, sha256: string): Promise<boolean> {
+  return (await sql`select 1 from report_photos where sha256 = ${sha256} limit 1`.execute(db)).rows.length > 0
+}
+
+export async function listPhotos(db: Db, reportId: string): Promise<PhotoRow[]> {
+  return (await sql<PhotoRow>`select * from report_photos where report_id = ${reportId}::uuid order by seq`.execute(db)).rows
+}
+
+export async function insertHistory(tx: Db, h: { reportId: string; at: Date; actor: string; action: string; fromStatus?: string | null; toStatus?: string | null; fromUnit?: string | null; toUnit?: string | null; note?: string | null }): Promise<void> {
+  await sql`insert into report_history (report_id, at, actor, action, from_status, to_status, from_unit, to_unit, note)
+    values (${h.reportId}::uuid, ${h.at.toISOString()}, ${h.actor}, ${h.action}, ${h.fromStatus ?? null}, ${h.toStatus ?? null}, ${h.fromUnit ?? null}, ${h.toUnit ?? null}, ${h.note ?? null})`.execute(tx)
+}
+
+export interface HistoryRow {
+  at: Date
+  actor: string
+  action: string
+  from_status: string | null
+  to_status: string | null
+  from_unit: string | null
+  to_unit: string | null
+  note: string | null
+}
+
+export async function listHistory(db: Db, reportId: string): Promise<HistoryRow[]> {
+  return (await sql<HistoryRow>`select at, actor, action, from_status, to_status, from_unit, to_unit, note from report_history where report_id = ${reportId}::uuid order by id`.execute(db)).rows
+}
+
+export async function getReportByCode(db: Db, code: string, opts: { forUpdate?: boolean } = {}): Promise<ReportRow | undefined> {
+  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.code = ${code} ${opts.forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]
+}
+
+export async function getReportById(db: Db, id: string): Promise<ReportRow | undefined> {
+  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.id = ${id}::uuid`.execute(db)).rows[0]
+}
+
+/** Applies a set of column changes to a report (column names are fixed by the caller, never user input). */
+export async function updateReport(tx: Db, id: string, changes: Partial<Record<keyof ReportRow | 'location', unknown>>): Promise<void> {
+  const sets = Object.entries(changes).map(([k, v]) => {
+    if (k === 'location') {
+      const p = v as { lat: number; lon: number } | null
+      return p ? sql`location = ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)` : sql`location = null`
+    }
+    const val = v instanceof Date ? v.toISOString() : v
+    return sql`${sql.ref(k)} = ${val}`
+  })
+  // Callers that replay history (demo data) set updated_at themselves.
+  const touch = 'updated_at' in changes ? sql`` : sql`, updated_at = now()`
+  await sql`update reports set ${sql.join(sets, sql`, `)}${touch} where id = ${id}::uuid`.execute(tx)
+}
+
+export interface FeedFilter {
+  bbox?: [number, number, number, number]
+  category?: string
+  status?: ReportStatus[]
+  from?: Date
+  to?: Date
+  unitCode?: string
+  communeCode?: string
+  reporterUserId?: string
+  overdueAt?: Date
+  /** Keyset cursor: rows strictly after (created_at, id) in newest-first order. */
+  after?: { createdAt: Date; id: string }
+  limit: number
+  includeMerged?: boolean
+}
+
+/** One page of reports, newest first, with optional filters (one per line). */
+export async function listReports(db: Db, f: FeedFilter): Promise<ReportRow[]> {
+  const where = [sql`true`]
+  if (!f.includeMerged) where.push(sql`r.merged_into is null`)
+  if (f.bbox) where.push(sql`r.location && ST_MakeEnvelope(${f.bbox[0]}, ${f.bbox[1]}, ${f.bbox[2]}, ${f.bbox[3]}, 4326)`)
+  if (f.category) where.push(sql`r.category_code = ${f.category}`)
+  if (f.status?.length) where.push(sql`r.status in (${sql.join(f.status)})`)
+  if (f.from) where.push(sql`r.created_at >= ${f.from.toISOString()}`)
+  if (f.to) where.push(sql`r.created_at < ${f.to.toISOString()}`)
+  if (f.unitCode) where.push(sql`r.unit_code = ${f.unitCode}`)
+  if (f.communeCode) where.push(sql`r.commune_code = ${f.communeCode}`)
+  if (f.reporterUserId) where.push(sql`r.reporter_user_id = ${f.reporterUserId}::uuid`)
+  if (f.overdueAt) where.push(sql`r.state_due_at < ${f.overdueAt.toISOString()} and r.status in ('received', 'assigned', 'in_progress')`)
+  if (f.after) where.push(sql`(r.created_at, r.id) < (${f.after.createdAt.toISOString()}::timestamptz, ${f.after.id}::uuid)`)
+  return (
+    await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where ${sql.join(where, sql` and `)}
+      order by r.created_at desc, r.id desc limit ${f.limit}`.execute(db)
+  ).rows
+}
+
+/** Open reports of a category within `meters` of a point, nearest first (duplicate suggestions). */
+export async function findNearbyOpen(db: Db, p: { lat: number; lon: number; category?: string; meters: number; limit: number }): Promise<(ReportRow & { distance_m: number })[]> {
+  return (
+    await sql<ReportRow & { distance_m: number }>`select ${REPORT_COLUMNS},
+        ST_Distance(r.location::geography, ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)::geography) as distance_m
+      from reports r
+      where r.status in ('received', 'assigned', 'in_progress') and r.merged_into is null
+        and (${p.category ?? null}::text is null or r.category_code = ${p.category ?? null})
+        and ST_DWithin(r.location::geography, ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)::geography, ${p.meters})
+      order by distance_m limit ${p.limit}`.execute(db)
+  ).rows
+}
+
+/** Adds a supporter ("me too"); returns false when this supporter had already joined. */
+export async function addSupporter(tx: Db, reportId: string, supporterKey: string): Promise<boolean> {
+  const { rows } = await sql`insert into report_supporters (report_id, supporter_key) values (${reportId}::uuid, ${supporterKey})
+    on conflict do nothing returning supporter_key`.execute(tx)
+  if (rows.length === 0) return false
+  await sql`update reports set supporters_count = supporters_count + 1 where id = ${reportId}::uuid`.execute(tx)
+  return true
+}
+
+/** Moves the supporters of a merged report to the report it was merged into. */
+export async function moveSupporters(tx: Db, fromId: string, toId: string): Promise<void> {
+  await sql`insert into report_supporters (report_id, supporter_key, created_at)
+    select ${toId}::uuid, supporter_key, created_at from report_supporters where report_id = ${fromId}::uuid
+    on conflict do nothing`.execute(tx)
+  await sql`update reports set supporters_count = (select count(*) from report_supporters where report_id = ${toId}::uuid) where id = ${toId}::uuid`.execute(tx)
+}
+
+/** Open reports past their state deadline that have not been escalated yet. */
+export async function listOverdueUnescalated(db: Db, now: Date, limit: number): Promise<ReportRow[]> {
+  return (
+    await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r
+      where r.status in ('received', 'assigned', 'in_progress') and r.state_due_at < ${now.toISOString()} and r.escalation_level = 0
+      order by r.state_due_at limit ${limit}`.execute(db)
+  ).rows
+}
+
+/** Resolved reports whose reopen window has passed. */
+export async function listResolvedBefore(db: Db, before: Date, limit: number): Promise<ReportRow[]> {
+  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.status = 'resolved' and r.resolved_at < ${before.toISOString()} order by r.resolved_at limit ${limit}`.execute(db)).rows
+}
+
+export async function countReports(db: Db): Promise<number> {
+  return Number((await sql<{ n: string }>`select count(*)::text as n from reports`.execute(db)).rows[0].n)
+}
