@@ -181,7 +181,9 @@ export class GridIndex {
     let uniform = 0
     leafOffset.push(0)
 
+    let maxRef = 1
     const encodeRef = (units: number[]): number => {
+      if (units.length > maxRef) maxRef = units.length
       if (units.length === 0) return -1
       if (units.length === 1) return units[0]
       const at = overflow.n
@@ -292,7 +294,7 @@ export class GridIndex {
     this.leafRef = leafRef.done()
     this.leafEdges = leafEdges.done()
     this.refOverflow = overflow.done()
-    this.ensureTouched(maxLeaf + 16)
+    this.ensureTouched(maxLeaf + maxRef)
     this.stats = {
       edges: edges.length,
       topCells: nTop,

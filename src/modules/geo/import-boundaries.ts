@@ -81,7 +81,7 @@ async function invalidGeometries(tx: Db, features: BoundaryFeature[]): Promise<F
     }
     const { rows } = await sql<{ i: number; reason: string }>`
       select (t.ord - 1)::int as i, ST_IsValidReason(g.geom) as reason
-      from jsonb_array_elements(${JSON.stringify(chunk.map((g) => JSON.parse(g)))}::jsonb) with ordinality as t(j, ord)
+      from jsonb_array_elements(${`[${chunk.join(',')}]`}::jsonb) with ordinality as t(j, ord)
       cross join lateral (select ST_GeomFromGeoJSON(t.j::text) as geom) g
       where not ST_IsValid(g.geom)
       order by 1`.execute(tx)
@@ -118,6 +118,7 @@ export async function importBoundaries(db: Db, input: unknown, opts: ImportOptio
   checkDate(opts.validFrom)
   const fc = input as BoundaryCollection
   const features = fc.features
+  const hashes = features.map(geometryHash)
   const now = opts.now ?? new Date()
 
   const summary = await db.transaction().execute(async (tx) => {
@@ -155,9 +156,9 @@ export async function importBoundaries(db: Db, input: unknown, opts: ImportOptio
     const changed: string[] = []
     let closed = 0
     let unchanged = 0
-    for (const f of features) {
+    for (const [i, f] of features.entries()) {
       const code = f.properties.code
-      const hash = geometryHash(f)
+      const hash = hashes[i]
       const prev = open.get(code)
       if (prev && prev.geom_hash === hash) {
         unchanged++
@@ -191,7 +192,7 @@ export async function importBoundaries(db: Db, input: unknown, opts: ImportOptio
       unchanged,
       changed_codes: changed.slice(0, 500),
     }
-    const digest = createHash('sha256').update(features.map((f) => `${f.properties.code}:${geometryHash(f)}`).join('\n')).digest('hex')
+    const digest = createHash('sha256').update(features.map((f, i) => `${f.properties.code}:${hashes[i]}`).join('\n')).digest('hex')
     await appendAudit(tx, { actor: opts.actor, action: 'geo.boundaries_imported', entityType: 'geo_boundary_import', entityId: digest.slice(0, 16), data: { ...result } }, now)
     return result
   })

@@ -59,7 +59,15 @@ async function main(): Promise<number> {
     await migrate(database, [PLATFORM_MIGRATIONS, GEO_MIGRATIONS])
     const t0 = Date.now()
     const summary = await importBoundaries(database.db, fc, { source, validFrom: args.validFrom, actor })
-    console.log(JSON.stringify({ ...summary, database: database.kind, ms: Date.now() - t0 }, null, 2))
+    const s = summary
+    console.log(
+      [
+        `Imported ${args.file} into ${database.kind} in ${Date.now() - t0} ms (valid from ${s.valid_from}; source: ${s.source})`,
+        `  ${s.features} features: ${s.versions_created} new boundary versions, ${s.versions_closed} previous versions closed, ${s.unchanged} unchanged`,
+        `  units: ${s.units_created} created, ${s.units_updated} updated`,
+        ...(s.changed_codes.length ? [`  changed: ${s.changed_codes.join(' ')}${s.versions_created > s.changed_codes.length ? ' …' : ''}`] : []),
+      ].join('\n'),
+    )
     return 0
   } catch (err) {
     if (err instanceof AppError) {

@@ -64,7 +64,13 @@ const FeatureSchema = Type.Object({
 
 const FeatureCollectionSchema = Type.Object({ type: Type.Literal('FeatureCollection'), features: Type.Array(FeatureSchema) })
 
-const Simplified = Type.Optional(Type.Boolean({ default: false, description: 'the light phone-map geometry (shared borders simplified together, ±30 m, 5 decimals)' }))
+// 1/0 as well as true/false: the query-string coercion only knows the latter.
+const Simplified = Type.Optional(
+  Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')], {
+    description: '1: the light phone-map geometry (shared borders simplified together, ±30 m, 5 decimals)',
+  }),
+)
+const isOn = (v: string | undefined) => v === '1' || v === 'true'
 
 // Boundaries change a few times a year: let phones and proxies keep them an hour, and revalidate
 // cheaply with the ETag after that.
@@ -177,7 +183,7 @@ export async function geoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (req, reply) => {
-      const rows = await boundaryRows(ctx.db, { code: req.params.code, simplified: req.query.simplified, forDisplay: true })
+      const rows = await boundaryRows(ctx.db, { code: req.params.code, simplified: isOn(req.query.simplified), forDisplay: true })
       if (rows.length === 0) {
         if (!(await getAdminUnit(ctx.db, req.params.code))) throw unitNotFound()
         throw notFound('Boundary in force for this unit', 'ranh giới đang có hiệu lực của đơn vị này')
@@ -199,7 +205,7 @@ export async function geoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (req, reply) => {
-      const { body, etag } = await layerJson(ctx.db, req.query.level ?? 'commune', req.query.simplified ?? false)
+      const { body, etag } = await layerJson(ctx.db, req.query.level ?? 'commune', isOn(req.query.simplified))
       return sendCachedJson(req, reply, body, etag)
     },
   )

@@ -61,12 +61,16 @@ export async function seedDemoReports(ctx: AppContext, out: DemoSeedOutput, coun
     items.push({ lat: Math.round(lat * 1e6) / 1e6, lon: Math.round(lon * 1e6) / 1e6, loc, created, category: pickCategory() })
   }
   items.sort((a, b) => a.created.getTime() - b.created.getTime())
+  const codes: string[] = []
+  for (const it of items) {
+    const year = new Date(it.created.getTime() + 7 * 3600_000).getUTCFullYear()
+    codes.push(trackingCode(year, await nextReportNumber(ctx.db, year)))
+  }
   for (let i = 0; i < items.length; i += 40) {
     await ctx.db.transaction().execute(async (tx) => {
-      for (const it of items.slice(i, i + 40)) {
+      for (const [j, it] of items.slice(i, i + 40).entries()) {
         const c = (await getCategory(tx, it.category.code))!
-        const year = new Date(it.created.getTime() + 7 * 3600_000).getUTCFullYear()
-        const code = trackingCode(year, await nextReportNumber(tx, year))
+        const code = codes[i + j]
         const texts = TEXTS[c.code] ?? TEXTS.other
         const unit = c.handling === 'department' && c.department_code ? c.department_code : it.loc.unit!.code
         const id = await insertReport(tx, {

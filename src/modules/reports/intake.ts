@@ -1,16 +1,17 @@
 import { actorOf, type Principal } from '../../platform/auth/principal.ts'
-import { appendAudit } from '../../platform/audit/audit-log.ts'
+import { auditAppendCall } from '../../platform/audit/audit-log.ts'
 import type { Db } from '../../platform/db/database.ts'
-import { publishEvent } from '../../platform/events/outbox.ts'
+import { outboxInsert } from '../../platform/events/outbox.ts'
 import { badRequest } from '../../platform/http/errors.ts'
 import { requestFingerprint, runIdempotent, type IdempotentResult } from '../../platform/http/idempotency.ts'
 import { loadWorkingCalendar } from '../calendar/index.ts'
 import { getAdminUnit, getLocator } from '../geo/index.ts'
 import { getOrgUnit } from '../identity/index.ts'
+import { cachedLookup } from '../../platform/ttl-cache.ts'
 import { getCategory } from './categories.ts'
 import { overallDueAt, stateDueAt } from './deadlines.ts'
 import { MAX_PHOTOS, photoFileNames, processPhoto, removePhotoFiles, writePhotoFiles, type ProcessedPhoto } from './photos.ts'
-import { findNearbyOpen, insertHistory, insertPhoto, insertReport, nextReportNumber, photoStillReferenced } from './repository.ts'
+import { findNearbyOpen, insertPhoto, insertReport, nextReportNumber, photoStillReferenced } from './repository.ts'
 import { routeReport } from './route-report.ts'
 
 export const CHANNELS = ['app', 'web', 'open311', 'sms', 'hotline'] as const
@@ -54,8 +55,12 @@ export interface IntakeDeps {
 }
 
 const DUPLICATE_RADIUS_M = 250
+// Reference data read on every intake: categories and unit names change rarely.
+const categoryByCode = cachedLookup(getCategory)
+const orgUnitByCode = cachedLookup(getOrgUnit)
+const adminUnitByCode = cachedLookup(getAdminUnit)
 
-/** Tracking code: PA-<year>-<6-digit number>, numbered per year without gaps. */
+/** Tracking code: PA-<year>-<6-digit number>, numbered per year (increasing; gaps possible). */
 export function trackingCode(year: number, n: number): string {
   return `PA-${year}-${String(n).padStart(6, '0')}`
 }
@@ -84,7 +89,7 @@ function validateCoordinates(lat: number | undefined, lon: number | undefined): 
  */
 export async function submitReport(deps: IntakeDeps, s: ReportSubmission, principal: Principal | null, idem: { scope: string; key: string | undefined }): Promise<IdempotentResult<IntakeAnswer>> {
   const { db, now } = deps
-  const category = await getCategory(db, s.category)
+  const category = await categoryByCode(db, s.category)
   if (!category) throw badRequest('UNKNOWN_CATEGORY', 'Lĩnh vực phản ánh không tồn tại.', `Unknown category "${s.category}".`)
   const files = s.photos ?? []
   if (files.length > MAX_PHOTOS) throw badRequest('TOO_MANY_PHOTOS', `Tối đa ${MAX_PHOTOS} ảnh.`, `At most ${MAX_PHOTOS} photos.`)
@@ -102,7 +107,7 @@ export async function submitReport(deps: IntakeDeps, s: ReportSubmission, princi
   }
   let picked: { code: string } | null = null
   if (s.commune_code) {
-    const unit = await getAdminUnit(db, s.commune_code)
+    const unit = await adminUnitByCode(db, s.commune_code)
     if (!unit || unit.level !== 'commune') throw badRequest('UNKNOWN_COMMUNE', 'Xã/phường không tồn tại.', `Unknown commune "${s.commune_code}".`)
     picked = { code: unit.code }
   }
@@ -117,12 +122,21 @@ export async function submitReport(deps: IntakeDeps, s: ReportSubmission, princi
   const contact = anonymous ? {} : (s.contact ?? {})
   const fingerprint = requestFingerprint({ ...s, photos: photos.map((p) => p.sha256) })
 
+  // Reads that need no lock happen before the transaction, so the locks it takes (the year's
+  // number, the audit chain) are held as briefly as possible.
+  const unit = await orgUnitByCode(db, route.unitCode)
+  const commune = route.communeCode ? await adminUnitByCode(db, route.communeCode) : undefined
+  const dups = position ? await findNearbyOpen(db, { ...position, category: category.code, meters: DUPLICATE_RADIUS_M, limit: 5 }) : []
+
+  // Numbered by the year in Vietnam (UTC+7), the year the citizen sees.
+  const year = new Date(now.getTime() + 7 * 3600_000).getUTCFullYear()
+  const code = trackingCode(year, await nextReportNumber(db, year))
+
   await writePhotoFiles(deps.uploadDir, photos)
   try {
+    const actor = actorOf(principal)
     const result = await runIdempotent<IntakeAnswer>(db, { ...idem, fingerprint }, async (tx) => {
-      // Numbered by the year in Vietnam (UTC+7), the year the citizen sees.
-      const year = new Date(now.getTime() + 7 * 3600_000).getUTCFullYear()
-      const code = trackingCode(year, await nextReportNumber(tx, year))
+      // One statement writes the report, its first history row, the event and the audit entry.
       const id = await insertReport(tx, {
         code,
         category_code: category.code,
@@ -149,19 +163,16 @@ export async function submitReport(deps: IntakeDeps, s: ReportSubmission, princi
         state_due_at: stateDue,
         due_at: due,
         is_demo: s.is_demo,
+      }, {
+        history: { actor, note: `${route.locateStatus}${route.nearBorder ? ', near border' : ''}` },
+        alsoRun: [outboxInsert('report.created', { code, unit_code: route.unitCode, commune_code: route.communeCode, category: category.code, channel: s.channel, near_border: route.nearBorder })],
+        alsoSelect: auditAppendCall({ actor, action: 'report.created', entityType: 'report', entityId: code, data: { unit: route.unitCode, category: category.code, channel: s.channel, locate: route.locateStatus } }, now),
       })
       let seq = 0
       for (const p of photos) {
         const names = photoFileNames(p)
         await insertPhoto(tx, { report_id: id, seq: seq++, file_name: names.file, thumb_name: names.thumb, mime: p.mime, width: p.width, height: p.height, bytes: p.image.length, sha256: p.sha256 })
       }
-      const actor = actorOf(principal)
-      await insertHistory(tx, { reportId: id, at: now, actor, action: 'created', toStatus: 'received', toUnit: route.unitCode, note: `${route.locateStatus}${route.nearBorder ? ', near border' : ''}` })
-      await appendAudit(tx, { actor, action: 'report.created', entityType: 'report', entityId: code, data: { unit: route.unitCode, category: category.code, channel: s.channel, locate: route.locateStatus } }, now)
-      await publishEvent(tx, 'report.created', { code, unit_code: route.unitCode, commune_code: route.communeCode, category: category.code, channel: s.channel, near_border: route.nearBorder })
-      const unit = await getOrgUnit(tx, route.unitCode)
-      const commune = route.communeCode ? await getAdminUnit(tx, route.communeCode) : undefined
-      const dups = position ? (await findNearbyOpen(tx, { ...position, category: category.code, meters: DUPLICATE_RADIUS_M, limit: 5 })).filter((r) => r.id !== id) : []
       return {
         statusCode: 201,
         body: {

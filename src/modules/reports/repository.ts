@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
 
 export type ReportStatus = 'received' | 'assigned' | 'in_progress' | 'resolved' | 'rejected' | 'closed'
@@ -69,12 +69,26 @@ const REPORT_COLUMNS = sql`r.id, r.code, r.category_code, r.description, r.chann
   r.due_at, r.resolved_at, r.closed_at, r.escalation_level, r.escalated_at, r.location_confirmed_at, r.rating,
   r.rating_comment, r.reopen_count, r.merged_into, r.supporters_count, r.is_demo`
 
-/** Takes the next number of the year's gapless sequence (locks that year's row until commit). */
-export async function nextReportNumber(tx: Db, year: number): Promise<number> {
-  const { rows } = await sql<{ n: number }>`insert into report_sequences (year, last_number) values (${year}, 1)
-    on conflict (year) do update set last_number = report_sequences.last_number + 1
-    returning last_number as n`.execute(tx)
-  return rows[0].n
+/**
+ * Takes the next tracking number of the year from its own sequence, creating the sequence on the
+ * year's first report. Call it outside a transaction: a sequence is not transactional anyway,
+ * and creating one inside a failed transaction would be lost.
+ */
+export async function nextReportNumber(db: Db, year: number): Promise<number> {
+  if (!Number.isInteger(year) || year < 2000 || year > 2999) throw new Error(`bad year ${year}`)
+  const seq = sql.raw(`report_number_${year}`)
+  try {
+    return Number((await sql<{ n: string }>`select nextval('${seq}')::text as n`.execute(db)).rows[0].n)
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42P01') throw err
+    try {
+      await sql`create sequence if not exists ${seq}`.execute(db)
+    } catch (e) {
+      // Two first reports of a year at once: the other one created it.
+      if (!['23505', '42P07'].includes((e as { code?: string }).code ?? '')) throw e
+    }
+    return Number((await sql<{ n: string }>`select nextval('${seq}')::text as n`.execute(db)).rows[0].n)
+  }
 }
 
 export interface NewReport {
@@ -105,17 +119,30 @@ export interface NewReport {
   is_demo?: boolean
 }
 
-export async function insertReport(tx: Db, r: NewReport): Promise<string> {
+/**
+ * Inserts a report with its first history row in one statement. `alsoRun` are other
+ * data-modifying statements (the outbox event) and `alsoSelect` an expression (the audit append)
+ * folded into the same statement, to save round trips on the intake path.
+ */
+export async function insertReport(tx: Db, r: NewReport, extra: { history?: { actor: string; note: string }; alsoRun?: RawBuilder<unknown>[]; alsoSelect?: RawBuilder<unknown> } = {}): Promise<string> {
   const point = r.lat !== null && r.lon !== null ? sql`ST_SetSRID(ST_MakePoint(${r.lon}, ${r.lat}), 4326)` : sql`null`
-  const { rows } = await sql<{ id: string }>`insert into reports (code, category_code, description, channel, location, location_source,
-      address_text, commune_code, locate_status, near_border, distance_to_border_m, boundary_version, unit_code, status,
-      reporter_user_id, reporter_name, reporter_phone, reporter_email, anonymous, share_identity,
-      created_at, updated_at, state_entered_at, state_due_at, due_at, is_demo)
-    values (${r.code}, ${r.category_code}, ${r.description}, ${r.channel}, ${point}, ${r.location_source},
-      ${r.address_text}, ${r.commune_code}, ${r.locate_status}, ${r.near_border}, ${r.distance_to_border_m}, ${r.boundary_version}, ${r.unit_code}, ${r.status},
-      ${r.reporter_user_id}::uuid, ${r.reporter_name}, ${r.reporter_phone}, ${r.reporter_email}, ${r.anonymous}, ${r.share_identity},
-      ${r.created_at.toISOString()}, ${r.created_at.toISOString()}, ${r.created_at.toISOString()}, ${r.state_due_at.toISOString()}, ${r.due_at.toISOString()}, ${r.is_demo ?? false})
-    returning id`.execute(tx)
+  const at = r.created_at.toISOString()
+  const others = (extra.alsoRun ?? []).map((stmt, i) => sql`, ${sql.raw(`also_${i}`)} as (${stmt})`)
+  const history = extra.history
+    ? sql`, history as (insert into report_history (report_id, at, actor, action, to_status, to_unit, note)
+        select id, ${at}, ${extra.history.actor}, 'created', ${r.status}, ${r.unit_code}, ${extra.history.note} from inserted)`
+    : sql``
+  const { rows } = await sql<{ id: string }>`with inserted as (
+      insert into reports (code, category_code, description, channel, location, location_source,
+        address_text, commune_code, locate_status, near_border, distance_to_border_m, boundary_version, unit_code, status,
+        reporter_user_id, reporter_name, reporter_phone, reporter_email, anonymous, share_identity,
+        created_at, updated_at, state_entered_at, state_due_at, due_at, is_demo)
+      values (${r.code}, ${r.category_code}, ${r.description}, ${r.channel}, ${point}, ${r.location_source},
+        ${r.address_text}, ${r.commune_code}, ${r.locate_status}, ${r.near_border}, ${r.distance_to_border_m}, ${r.boundary_version}, ${r.unit_code}, ${r.status},
+        ${r.reporter_user_id}::uuid, ${r.reporter_name}, ${r.reporter_phone}, ${r.reporter_email}, ${r.anonymous}, ${r.share_identity},
+        ${at}, ${at}, ${at}, ${r.state_due_at.toISOString()}, ${r.due_at.toISOString()}, ${r.is_demo ?? false})
+      returning id)${history}${sql.join(others, sql``)}
+    select id${extra.alsoSelect ? sql`, ${extra.alsoSelect} as also` : sql``} from inserted`.execute(tx)
   return rows[0].id
 }
 
@@ -211,16 +238,26 @@ export async function listReports(db: Db, f: FeedFilter): Promise<ReportRow[]> {
   ).rows
 }
 
-/** Open reports of a category within `meters` of a point, nearest first (duplicate suggestions). */
+/**
+ * Open reports of a category within `meters` of a point, nearest first (duplicate suggestions).
+ * The GiST index answers the nearest-neighbour order (`<->`) and the bounding-box prefilter;
+ * the exact distance on the sphere is computed only for those few rows.
+ */
 export async function findNearbyOpen(db: Db, p: { lat: number; lon: number; category?: string; meters: number; limit: number }): Promise<(ReportRow & { distance_m: number })[]> {
+  const point = sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
+  // Degrees of longitude shrink with latitude; twice the metre-per-degree ratio covers Vietnam.
+  const degrees = (p.meters / 111_320) * 2
   return (
-    await sql<ReportRow & { distance_m: number }>`select ${REPORT_COLUMNS},
-        ST_Distance(r.location::geography, ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)::geography) as distance_m
-      from reports r
-      where r.status in ('received', 'assigned', 'in_progress') and r.merged_into is null
-        and (${p.category ?? null}::text is null or r.category_code = ${p.category ?? null})
-        and ST_DWithin(r.location::geography, ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)::geography, ${p.meters})
-      order by distance_m limit ${p.limit}`.execute(db)
+    await sql<ReportRow & { distance_m: number }>`select * from (
+        select ${REPORT_COLUMNS}, ST_Distance(r.location::geography, ${point}::geography) as distance_m
+        from reports r
+        where r.status in ('received', 'assigned', 'in_progress') and r.merged_into is null
+          and (${p.category ?? null}::text is null or r.category_code = ${p.category ?? null})
+          and r.location && ST_Expand(${point}, ${degrees})
+        order by r.location <-> ${point}
+        limit ${p.limit}) nearest
+      where nearest.distance_m <= ${p.meters}
+      order by nearest.distance_m`.execute(db)
   ).rows
 }
 

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { canonicalJson } from '../canonical-json.ts'
 import type { Db } from '../db/database.ts'
 
@@ -15,32 +14,25 @@ export interface AuditEntry {
 }
 
 const GENESIS = '0'.repeat(64)
-// One chain: appends take this transaction-scoped lock so two writers never share a predecessor.
-const AUDIT_LOCK = 727274002
-
-function rowHash(prevHash: string, at: string, e: { actor: string; action: string; entity_type: string; entity_id: string; data: unknown }): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update('\n')
-    .update(canonicalJson({ at, actor: e.actor, action: e.action, entity_type: e.entity_type, entity_id: e.entity_id, data: e.data }))
-    .digest('hex')
-}
 
 /**
  * Appends one entry to the hash-chained audit log. Call it inside the transaction that makes the
- * change, so the entry exists exactly when the change does.
+ * change, so the entry exists exactly when the change does. The chain is kept by the database
+ * function `audit_append` (migration 002): it takes a transaction-scoped lock, so two writers
+ * never share a predecessor; call it last in a transaction to hold that lock briefly.
  */
 export async function appendAudit(tx: Db, entry: AuditEntry, now: Date = new Date()): Promise<string> {
-  await sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`.execute(tx)
-  const last = await sql<{ hash: string }>`select hash from audit_log order by id desc limit 1`.execute(tx)
-  const prevHash = last.rows[0]?.hash ?? GENESIS
-  const at = new Date(Math.floor(now.getTime())).toISOString()
-  const data = JSON.parse(canonicalJson(entry.data ?? {}))
-  const row = { actor: entry.actor, action: entry.action, entity_type: entry.entityType, entity_id: entry.entityId, data }
-  const hash = rowHash(prevHash, at, row)
-  await sql`insert into audit_log (at, actor, action, entity_type, entity_id, data, prev_hash, hash)
-    values (${at}, ${row.actor}, ${row.action}, ${row.entity_type}, ${row.entity_id}, ${JSON.stringify(data)}::jsonb, ${prevHash}, ${hash})`.execute(tx)
-  return hash
+  const { rows } = await sql<{ hash: string }>`select ${auditAppendCall(entry, now)} as hash`.execute(tx)
+  return rows[0].hash
+}
+
+/**
+ * The same append as an SQL expression, for a hot path that folds the audit entry into the
+ * statement making the change (one round trip instead of two).
+ */
+export function auditAppendCall(entry: AuditEntry, now: Date = new Date()): RawBuilder<string> {
+  return sql<string>`audit_append(${now.toISOString()}::timestamptz, ${entry.actor}, ${entry.action},
+    ${entry.entityType}, ${entry.entityId}, ${canonicalJson(entry.data ?? {})}::jsonb)`
 }
 
 export interface VerifyResult {
@@ -50,22 +42,21 @@ export interface VerifyResult {
   firstBroken?: { id: string; reason: string }
 }
 
-/** Walks the whole chain in id order and names the first broken row. */
+/** Walks the whole chain in id order, recomputing each row's hash, and names the first broken row. */
 export async function verifyAuditChain(db: Db, batch = 5000): Promise<VerifyResult> {
   let prev = GENESIS
   let afterId = '0'
   let count = 0
   for (;;) {
-    const { rows } = await sql<{ id: string; at: Date | string; actor: string; action: string; entity_type: string; entity_id: string; data: unknown; prev_hash: string; hash: string }>`
-      select id::text as id, at, actor, action, entity_type, entity_id, data, prev_hash, hash
-      from audit_log where audit_log.id > ${afterId}::bigint order by audit_log.id limit ${batch}`.execute(db)
+    const { rows } = await sql<{ id: string; prev_hash: string; hash: string; recomputed: string }>`
+      select a.id::text as id, a.prev_hash, a.hash,
+        audit_row_hash(a.prev_hash, a.at, a.actor, a.action, a.entity_type, a.entity_id, a.data) as recomputed
+      from audit_log a where a.id > ${afterId}::bigint order by a.id limit ${batch}`.execute(db)
     if (rows.length === 0) return { ok: true, rows: count }
     for (const r of rows) {
       count++
       if (r.prev_hash !== prev) return { ok: false, rows: count, firstBroken: { id: r.id, reason: 'prev_hash does not match the previous row (a row was removed or reordered)' } }
-      const at = new Date(r.at).toISOString()
-      const data = typeof r.data === 'string' ? JSON.parse(r.data) : r.data
-      if (rowHash(r.prev_hash, at, { ...r, data }) !== r.hash) return { ok: false, rows: count, firstBroken: { id: r.id, reason: 'hash does not match the row content (the row was altered)' } }
+      if (r.recomputed !== r.hash) return { ok: false, rows: count, firstBroken: { id: r.id, reason: 'hash does not match the row content (the row was altered)' } }
       prev = r.hash
       afterId = r.id
     }

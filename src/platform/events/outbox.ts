@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../db/database.ts'
 
 /** A domain event, e.g. `report.created`. Written in the transaction of the change (outbox). */
@@ -13,7 +13,12 @@ export type EventHandler = (tx: Db, event: DomainEvent) => Promise<void>
 
 /** Records an event in the same transaction as the change it describes. */
 export async function publishEvent(tx: Db, topic: string, payload: Record<string, unknown>): Promise<void> {
-  await sql`insert into outbox_events (topic, payload) values (${topic}, ${JSON.stringify(payload)}::jsonb)`.execute(tx)
+  await outboxInsert(topic, payload).execute(tx)
+}
+
+/** The same insert as a statement to fold into a data-modifying WITH on a hot path. */
+export function outboxInsert(topic: string, payload: Record<string, unknown>): RawBuilder<unknown> {
+  return sql`insert into outbox_events (topic, payload) values (${topic}, ${JSON.stringify(payload)}::jsonb)`
 }
 
 /** In-process subscribers by topic; a module subscribes to another module's events here. */
