@@ -5,7 +5,7 @@ import { outboxInsert } from '../../platform/events/outbox.ts'
 import { badRequest } from '../../platform/http/errors.ts'
 import { requestFingerprint, runIdempotent, type IdempotentResult } from '../../platform/http/idempotency.ts'
 import { loadWorkingCalendar } from '../calendar/index.ts'
-import { getAdminUnit, getLocator } from '../geo/index.ts'
+import { checkCoordinates, getAdminUnit, getLocator } from '../geo/index.ts'
 import { getOrgUnit } from '../identity/index.ts'
 import { cachedLookup } from '../../platform/ttl-cache.ts'
 import { getCategory } from './categories.ts'
@@ -67,18 +67,7 @@ export function trackingCode(year: number, n: number): string {
 
 function validateCoordinates(lat: number | undefined, lon: number | undefined): { lat: number; lon: number } | null {
   if (lat === undefined && lon === undefined) return null
-  if (lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon)) {
-    throw badRequest('INVALID_COORDINATES', 'Toạ độ không hợp lệ (cần cả vĩ độ và kinh độ).', 'Invalid coordinates: both lat and lon are required numbers.')
-  }
-  // Vietnam lies within lat 7..24, lon 102..118: a swapped pair is a common client bug.
-  const inVn = (la: number, lo: number) => la >= 7 && la <= 24 && lo >= 102 && lo <= 118
-  if (!inVn(lat, lon) && inVn(lon, lat)) {
-    throw badRequest('COORDINATES_SWAPPED', 'Vĩ độ và kinh độ có vẻ bị đảo ngược.', 'Latitude and longitude look swapped (lat is north-south, about 8–24 in Vietnam).', { lat, lon })
-  }
-  if (Math.abs(lat) > 90 || Math.abs(lon) > 180) {
-    throw badRequest('INVALID_COORDINATES', 'Toạ độ ngoài phạm vi (vĩ độ -90..90, kinh độ -180..180).', 'Coordinates out of range: lat -90..90, lon -180..180.')
-  }
-  return { lat, lon }
+  return checkCoordinates(lat, lon)
 }
 
 /**
