@@ -70,6 +70,8 @@ export async function identityRoutes(fastify: FastifyInstance, ctx: AppContext):
   })
 
   app.post('/api/identity/users', {
+    // Authorization before validation: a caller without the right learns nothing about the body.
+    preValidation: async (req) => void requireUser(req, 'unit_admin', 'province_admin'),
     schema: {
       tags: ['identity'],
       summary: 'Create an account (unit admin: officers of their unit; province admin: any)',
@@ -97,6 +99,7 @@ export async function identityRoutes(fastify: FastifyInstance, ctx: AppContext):
   })
 
   app.post('/api/identity/clients', {
+    preValidation: async (req) => void requireUser(req, 'province_admin'),
     schema: {
       tags: ['identity'],
       summary: 'Register a machine client; the API key is returned once',
