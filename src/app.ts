@@ -46,6 +46,8 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
         scriptSrc: ["'self'"],
         connectSrc: ["'self'"],
         workerSrc: ["'self'", 'blob:'],
+        // Provinces may serve it over plain HTTP on a LAN first; HTTPS is for the proxy to add.
+        upgradeInsecureRequests: null,
       },
     },
     crossOriginEmbedderPolicy: false,

@@ -5,7 +5,12 @@ import type { FastifyInstance } from 'fastify'
 
 const DIST = fileURLToPath(new URL('../../web/dist', import.meta.url))
 
-/** Serves the Vite-built web app (citizen PWA, staff console) from web/dist when it was built. */
+/**
+ * Serves the Vite-built web app (citizen PWA, staff console) from web/dist when it was built.
+ * The build writes .br/.gz next to each file, served as they are. Hashed assets are cached for a
+ * year; the entry points (index.html, the service worker, the manifest) are revalidated on every
+ * load, so a phone never asks for asset names an old index.html remembers after a deploy.
+ */
 export async function serveWeb(app: FastifyInstance): Promise<void> {
   if (!existsSync(DIST)) {
     app.get('/', { schema: { hide: true } }, async (_req, reply) =>
@@ -13,5 +18,15 @@ export async function serveWeb(app: FastifyInstance): Promise<void> {
     )
     return
   }
-  await app.register(fastifyStatic, { root: DIST, prefix: '/', index: ['index.html'], maxAge: '1h' })
+  await app.register(fastifyStatic, {
+    root: DIST,
+    prefix: '/',
+    index: ['index.html'],
+    preCompressed: true,
+    cacheControl: false,
+    setHeaders(res, path) {
+      if (path.includes('/assets/')) res.header('cache-control', 'public, max-age=31536000, immutable')
+      else res.header('cache-control', 'no-cache')
+    },
+  })
 }

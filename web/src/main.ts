@@ -1,0 +1,135 @@
+import './style.css'
+import { errorText } from './api.ts'
+import { fill, h } from './dom.ts'
+import { lang, pick, setLang, t, type Key } from './i18n.ts'
+import { icon } from './icons.ts'
+import { flushOutbox, listPending, onOutboxChange, removePending, type PendingReport } from './outbox.ts'
+import { renderAbout } from './pages/about.ts'
+import { renderFeed } from './pages/feed.ts'
+import { editPending, renderPending, renderReport, renderSuccess } from './pages/report.ts'
+import { renderTrack } from './pages/track.ts'
+import { currentPath, navigate, setRenderer } from './router.ts'
+
+const main = document.getElementById('main')!
+const nav = document.getElementById('nav')!
+const banner = document.getElementById('banner')!
+const langBtn = document.getElementById('lang') as HTMLButtonElement
+
+const ROUTES: { path: string; label: Key }[] = [
+  { path: '', label: 'navReport' },
+  { path: 'track', label: 'navTrack' },
+  { path: 'feed', label: 'navFeed' },
+  { path: 'staff', label: 'navStaff' },
+  { path: 'about', label: 'navAbout' },
+]
+
+function drawChrome(active: string): void {
+  setLang(lang)
+  nav.setAttribute('aria-label', t('mainNav'))
+  fill(nav, ROUTES.map((r) => h('a', { href: `#/${r.path}`, 'aria-current': r.path === active ? 'page' : null }, t(r.label))))
+  fill(langBtn, lang === 'vi' ? 'EN' : 'VI')
+  langBtn.setAttribute('aria-label', t('switchLang'))
+  langBtn.lang = lang === 'vi' ? 'en' : 'vi'
+}
+
+let renderSeq = 0
+async function render(): Promise<void> {
+  const seq = ++renderSeq
+  const [page = '', ...params] = currentPath()
+  const active = ROUTES.some((r) => r.path === page) ? page : ''
+  drawChrome(active)
+  document.title = `${t(ROUTES.find((r) => r.path === active)!.label)} – ${t('appName')}`
+  try {
+    if (page === 'track') await renderTrack(main, params)
+    else if (page === 'feed') await renderFeed(main)
+    else if (page === 'about') renderAbout(main)
+    else if (page === 'sent') renderSuccess(main)
+    else if (page === 'waiting') renderPending(main)
+    else if (page === 'staff') {
+      fill(main, h('p', { class: 'hint' }, t('loading')))
+      const m = await import('./pages/staff.ts')
+      if (seq === renderSeq) await m.renderStaff(main, params)
+    } else await renderReport(main)
+  } catch (e) {
+    if (seq === renderSeq) fill(main, h('p', { class: 'error' }, errorText(e)), h('button', { class: 'btn secondary', type: 'button', onclick: () => void render() }, t('retry')))
+  }
+}
+setRenderer(() => void render())
+
+window.addEventListener('hashchange', () => {
+  window.scrollTo(0, 0)
+  void render()
+  // Move focus into the new page (pages that focus their own heading keep it).
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true })
+})
+langBtn.addEventListener('click', () => {
+  setLang(lang === 'vi' ? 'en' : 'vi')
+  void render()
+  void drawBanner()
+})
+
+// ---- outbox banner: reports waiting for the network, or refused and waiting for the user ----
+let lastSent: string | null = null
+async function drawBanner(): Promise<void> {
+  const list = await listPending()
+  const waiting = list.filter((p) => !p.failed)
+  const failed = list.filter((p) => p.failed)
+  const parts: HTMLElement[] = []
+  if (lastSent) parts.push(h('p', null, t('sentInBackground', { code: lastSent }), ' ', h('a', { href: `#/track/${lastSent}` }, t('trackThis'))))
+  if (waiting.length) {
+    parts.push(h('p', { class: 'pending-line' }, icon('clock'), ' ', t('pendingBanner', { n: waiting.length }), ' ', h('button', { type: 'button', class: 'btn small', onclick: () => void flushOutbox() }, t('sendNow'))))
+  }
+  for (const p of failed) parts.push(failedLine(p))
+  fill(banner, parts)
+  banner.hidden = parts.length === 0
+}
+function failedLine(p: PendingReport): HTMLElement {
+  return h('p', { class: 'failed-line' },
+    t('failedBanner', { msg: pick(p.failed!.vi, p.failed!.en) || p.failed!.code }), ' ',
+    h('button', { type: 'button', class: 'btn small', onclick: async () => {
+      editPending(p)
+      await removePending(p.key)
+      await drawBanner()
+      navigate('/')
+    } }, t('editDraft')),
+    ' ',
+    h('button', { type: 'button', class: 'btn small secondary', onclick: async () => (await removePending(p.key), drawBanner()) }, t('discard')),
+  )
+}
+onOutboxChange((e) => {
+  if (e.sent) {
+    lastSent = e.sent.code
+    // The "waiting" screen turns into the receipt.
+    if (currentPath()[0] === 'waiting') navigate('/sent')
+  }
+  void drawBanner()
+})
+
+let flushing = false
+async function retry(): Promise<void> {
+  if (flushing || navigator.onLine === false) return
+  flushing = true
+  try {
+    await flushOutbox()
+  } finally {
+    flushing = false
+  }
+}
+window.addEventListener('online', () => void retry())
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void listPending().then((l) => l.some((p) => !p.failed) && void retry())
+})
+setInterval(() => {
+  void listPending().then((l) => {
+    if (l.some((p) => !p.failed)) void retry()
+  })
+}, 30_000)
+
+void render()
+void drawBanner().then(() => retry())
+
+if ('serviceWorker' in navigator && window.isSecureContext) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch(() => {})
+  })
+}
