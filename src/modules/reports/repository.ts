@@ -141,7 +141,7 @@ export async function insertReport(tx: Db, r: NewReport, extra: { history?: { ac
         ${r.address_text}, ${r.commune_code}, ${r.locate_status}, ${r.near_border}, ${r.distance_to_border_m}, ${r.boundary_version}, ${r.unit_code}, ${r.status},
         ${r.reporter_user_id}::uuid, ${r.reporter_name}, ${r.reporter_phone}, ${r.reporter_email}, ${r.anonymous}, ${r.share_identity},
         ${at}, ${at}, ${at}, ${r.state_due_at.toISOString()}, ${r.due_at.toISOString()}, ${r.is_demo ?? false})
-      returning id)${history}${sql.join(others, sql``)}
+      returning id)${history}${others.length ? sql.join(others, sql``) : sql``}
     select id${extra.alsoSelect ? sql`, ${extra.alsoSelect} as also` : sql``} from inserted`.execute(tx)
   return rows[0].id
 }
