@@ -33,6 +33,7 @@ const POLICY: Record<string, 'public' | 'signed-in' | 'staff' | 'admin' | 'api-k
   'PUT /api/calendar/schedule/{date}': 'admin',
   'DELETE /api/calendar/schedule/{date}': 'admin',
   'GET /api/reports/categories': 'public',
+  'PUT /api/reports/categories/{code}': 'admin',
   'POST /api/reports': 'public',
   'GET /api/reports': 'public',
   'GET /api/reports.geojson': 'public',

@@ -1,5 +1,8 @@
 import { sql } from 'kysely'
+import { appendAudit } from '../../platform/audit/audit-log.ts'
 import type { Db } from '../../platform/db/database.ts'
+import { badRequest } from '../../platform/http/errors.ts'
+import { getOrgUnit } from '../identity/index.ts'
 
 /** A kind of field report and how it is handled. Categories are configuration (a table), seeded below. */
 export interface Category {
@@ -47,4 +50,24 @@ export async function getCategory(db: Db, code: string): Promise<Category | unde
 export async function seedCategories(db: Db): Promise<void> {
   let i = 0
   for (const c of DIEN_BIEN_CATEGORIES) await upsertCategory(db, { ...c, sort_order: i++ })
+}
+
+/**
+ * Creates or changes a category (province admins configure them); audited in the same
+ * transaction. A department-handled category must name an existing unit.
+ */
+export async function saveCategory(db: Db, c: Omit<Category, 'sort_order'> & { sort_order?: number }, actor: string): Promise<Category> {
+  return db.transaction().execute(async (tx) => {
+    if ((c.handling === 'department') !== !!c.department_code) {
+      throw badRequest('INVALID_HANDLING', 'Lĩnh vực do sở xử lý phải nêu mã đơn vị (và chỉ khi đó).', 'A department-handled category needs department_code (and only then).')
+    }
+    if (c.department_code && !(await getOrgUnit(tx, c.department_code))) throw badRequest('UNKNOWN_UNIT', 'Đơn vị không tồn tại.', `Unknown unit ${c.department_code}.`)
+    const { rows } = await sql<Category>`insert into report_categories (code, name_vi, name_en, icon, handling, department_code, deadlines, sort_order, active)
+      values (${c.code}, ${c.name_vi}, ${c.name_en}, ${c.icon}, ${c.handling}, ${c.department_code}, ${JSON.stringify(c.deadlines)}::jsonb, ${c.sort_order ?? 100}, ${c.active})
+      on conflict (code) do update set name_vi = excluded.name_vi, name_en = excluded.name_en, icon = excluded.icon, handling = excluded.handling,
+        department_code = excluded.department_code, deadlines = excluded.deadlines, sort_order = coalesce(${c.sort_order ?? null}, report_categories.sort_order), active = excluded.active
+      returning *`.execute(tx)
+    await appendAudit(tx, { actor, action: 'report_category.saved', entityType: 'report_category', entityId: c.code, data: { ...c } })
+    return rows[0]
+  })
 }

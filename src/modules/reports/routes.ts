@@ -8,7 +8,7 @@ import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
 import { readIdempotencyKey } from '../../platform/http/idempotency.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { AppContext } from '../../platform/module.ts'
-import { listCategories } from './categories.ts'
+import { listCategories, saveCategory } from './categories.ts'
 import { decodeCursor, encodeCursor, parseBbox, parseInstant } from './feed-cursor.ts'
 import { CHANNELS, submitReport, type ReportSubmission } from './intake.ts'
 import { readMultipartSubmission } from './multipart-body.ts'
@@ -99,6 +99,30 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   app.get('/api/reports/categories', {
     schema: { tags: ['reports'], summary: 'Report categories (lĩnh vực phản ánh) and how each is handled', response: { 200: Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name_vi: Type.String(), name_en: Type.String(), icon: Type.String(), handling: Type.String(), department_code: Type.Union([Type.String(), Type.Null()]), deadlines: Type.Record(Type.String(), Type.Number()) })) }) } },
   }, async () => ({ items: await listCategories(ctx.db) }))
+
+  const Hours = Type.Number({ minimum: 0.5, maximum: 2000 })
+  app.put('/api/reports/categories/:code', {
+    preValidation: async (req) => void requireUser(req, 'province_admin'),
+    schema: {
+      tags: ['reports'],
+      summary: 'Create or change a report category (province admin); deadlines are working hours per state',
+      params: Type.Object({ code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,40}$' }) }),
+      body: Type.Object({
+        name_vi: Type.String({ minLength: 1, maxLength: 200 }),
+        name_en: Type.String({ minLength: 1, maxLength: 200 }),
+        icon: Type.String({ pattern: '^[a-z0-9-]{1,32}$' }),
+        handling: Type.Union([Type.Literal('commune'), Type.Literal('department')]),
+        department_code: Type.Union([Type.String({ maxLength: 32 }), Type.Null()], { default: null }),
+        deadlines: Type.Object({ received: Hours, assigned: Hours, in_progress: Hours }),
+        sort_order: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+        active: Type.Boolean({ default: true }),
+      }),
+      response: { 200: Type.Unknown(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
+    },
+  }, async (req) => {
+    const p = requireUser(req, 'province_admin')
+    return saveCategory(ctx.db, { code: req.params.code, ...req.body, department_code: req.body.department_code ?? null }, actorOf(p))
+  })
 
   app.post('/api/reports', {
     preValidation: async (req) => {

@@ -176,3 +176,21 @@ describe('workflow', () => {
     assert.equal((await view(code, null)).json().status, 'closed')
   })
 })
+
+describe('categories are configuration', () => {
+  test('a province admin adds a category routed to a department; others may not', async () => {
+    const admin = await createTestUser(platform.ctx.db, 'province_admin', '11')
+    const officer = await createTestUser(platform.ctx.db, 'officer', '03127')
+    const body = { name_vi: 'Cây xanh đô thị', name_en: 'Urban trees', icon: 'tree', handling: 'department', department_code: '11.SXD', deadlines: { received: 4, assigned: 8, in_progress: 24 } }
+    assert.equal((await platform.app.inject({ method: 'PUT', url: '/api/reports/categories/trees', payload: body, headers: officer.headers })).statusCode, 403)
+    const bad = await platform.app.inject({ method: 'PUT', url: '/api/reports/categories/trees', payload: { ...body, department_code: null }, headers: admin.headers })
+    assert.equal(bad.statusCode, 400)
+    const ok = await platform.app.inject({ method: 'PUT', url: '/api/reports/categories/trees', payload: body, headers: admin.headers })
+    assert.equal(ok.statusCode, 200, ok.body)
+    // Reference data is cached for up to 30 s on the intake path; the category list is read live.
+    const list = (await platform.app.inject({ method: 'GET', url: '/api/reports/categories' })).json().items
+    assert.ok(list.some((c: { code: string; department_code: string }) => c.code === 'trees' && c.department_code === '11.SXD'))
+    const audit = await sql<{ n: number }>`select count(*)::int as n from audit_log where action = 'report_category.saved' and entity_id = 'trees'`.execute(platform.ctx.db)
+    assert.equal(audit.rows[0].n, 1)
+  })
+})
