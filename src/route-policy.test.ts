@@ -45,6 +45,15 @@ const POLICY: Record<string, 'public' | 'signed-in' | 'staff' | 'admin' | 'api-k
   'POST /api/reports/{code}/{action}': 'signed-in',
   'GET /api/reports/{code}/photos/{seq}': 'public',
   'GET /api/reports/{code}/photos/{seq}/thumb': 'public',
+  'GET /api/documents/registers': 'staff',
+  'POST /api/documents/incoming': 'staff',
+  'POST /api/documents/outgoing': 'staff',
+  'GET /api/documents': 'staff',
+  'GET /api/documents/{id}': 'staff',
+  'GET /api/documents/{id}/file': 'staff',
+  'POST /api/documents/{id}/assign': 'staff',
+  'POST /api/documents/{id}/direct': 'staff',
+  'POST /api/documents/{id}/handling': 'staff',
   'GET /open311/v2/discovery.json': 'public',
   'GET /open311/v2/services.json': 'public',
   'POST /open311/v2/requests.json': 'api-key',
@@ -61,7 +70,7 @@ const POLICY: Record<string, 'public' | 'signed-in' | 'staff' | 'admin' | 'api-k
 }
 
 // Concrete values for path parameters, valid enough to pass validation.
-const PARAMS: Record<string, string> = { code: 'PA-2026-999999', seq: '0', action: 'assign', date: '2026-12-26', service_code: 'traffic', service_request_id: 'PA-2026-999999', token: 'PA-2026-999999' }
+const PARAMS: Record<string, string> = { code: 'PA-2026-999999', seq: '0', action: 'assign', date: '2026-12-26', service_code: 'traffic', service_request_id: 'PA-2026-999999', token: 'PA-2026-999999', id: '00000000-0000-0000-0000-000000000000' }
 
 let platform: Platform
 let routes: string[]
