@@ -54,6 +54,14 @@ const POLICY: Record<string, 'public' | 'signed-in' | 'staff' | 'admin' | 'api-k
   'POST /api/documents/{id}/assign': 'staff',
   'POST /api/documents/{id}/direct': 'staff',
   'POST /api/documents/{id}/handling': 'staff',
+  'GET /api/procedures': 'public',
+  'GET /api/procedures/fields': 'public',
+  'GET /api/procedures/{code}': 'public',
+  'POST /api/dossiers': 'signed-in',
+  'GET /api/dossiers': 'signed-in',
+  'GET /api/dossiers/{code}': 'signed-in',
+  'POST /api/dossiers/{code}/{action}': 'signed-in',
+  'GET /api/dossiers/{code}/slips/{kind}.pdf': 'signed-in',
   'GET /open311/v2/discovery.json': 'public',
   'GET /open311/v2/services.json': 'public',
   'POST /open311/v2/requests.json': 'api-key',
@@ -70,7 +78,7 @@ const POLICY: Record<string, 'public' | 'signed-in' | 'staff' | 'admin' | 'api-k
 }
 
 // Concrete values for path parameters, valid enough to pass validation.
-const PARAMS: Record<string, string> = { code: 'PA-2026-999999', seq: '0', action: 'assign', date: '2026-12-26', service_code: 'traffic', service_request_id: 'PA-2026-999999', token: 'PA-2026-999999', id: '00000000-0000-0000-0000-000000000000' }
+const PARAMS: Record<string, string> = { code: 'PA-2026-999999', seq: '0', action: 'assign', date: '2026-12-26', service_code: 'traffic', service_request_id: 'PA-2026-999999', token: 'PA-2026-999999', id: '00000000-0000-0000-0000-000000000000', kind: 'receipt' }
 
 let platform: Platform
 let routes: string[]

@@ -1,3 +1,4 @@
+import { getActiveUserRole } from '../identity/index.ts'
 import { sql } from 'kysely'
 import { appendAudit } from '../../platform/audit/audit-log.ts'
 import type { UserPrincipal } from '../../platform/auth/principal.ts'
@@ -23,8 +24,8 @@ const notIncoming = () => conflict('NOT_INCOMING', 'Chỉ văn bản đến mớ
 const alreadyDone = () => conflict('DOCUMENT_DONE', 'Văn bản đã xử lý xong.', 'This document has already been handled.')
 
 async function staffUser(tx: Db, userId: string): Promise<{ id: string; role: string; unit_code: string | null } | undefined> {
-  return (await sql<{ id: string; role: string; unit_code: string | null }>`select id, role, unit_code from users
-    where id = ${userId}::uuid and disabled_at is null and role in ('officer', 'unit_admin', 'province_admin')`.execute(tx)).rows[0]
+  const u = await getActiveUserRole(tx, userId)
+  return u && ['officer', 'unit_admin', 'province_admin'].includes(u.role) ? u : undefined
 }
 
 /** Assigns an incoming document to a leader of its agency (the clerk's step after registering). */

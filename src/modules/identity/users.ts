@@ -3,7 +3,7 @@ import { appendAudit } from '../../platform/audit/audit-log.ts'
 import type { Db } from '../../platform/db/database.ts'
 import { badRequest, conflict, forbidden } from '../../platform/http/errors.ts'
 import { hashPassword, newApiKey } from './credentials.ts'
-import { findUserByUsername, getOrgUnit, insertApiClient, insertUser, type UserRow } from './repository.ts'
+import { findUserByUsername, getOrgUnit, getUser, insertApiClient, insertUser, type UserRow } from './repository.ts'
 
 export interface NewUser {
   username: string
@@ -58,4 +58,11 @@ export async function createApiClient(db: Db, creator: UserPrincipal, c: { name:
 /** The public shape of a user (never the password hash or lock state). */
 export function presentUser(u: UserRow) {
   return { id: u.id, username: u.username, display_name: u.display_name, role: u.role, unit_code: u.unit_code, is_demo: u.is_demo }
+}
+
+/** Who an active account is (role and unit), for other modules' checks; undefined if unknown or disabled. */
+export async function getActiveUserRole(db: Db, userId: string): Promise<{ id: string; role: Role; unit_code: string | null } | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined
+  const u = await getUser(db, userId)
+  return u && !u.disabled_at ? { id: u.id, role: u.role, unit_code: u.unit_code } : undefined
 }
