@@ -8,6 +8,7 @@ import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
 import { readIdempotencyKey } from '../../platform/http/idempotency.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { AppContext } from '../../platform/module.ts'
+import { documentsLinkedTo } from '../documents/index.ts'
 import { listCategories, saveCategory } from './categories.ts'
 import { decodeCursor, encodeCursor, parseBbox, parseInstant } from './feed-cursor.ts'
 import { CHANNELS, submitReport, type ReportSubmission } from './intake.ts'
@@ -207,7 +208,7 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
     if (!r) throw notFound('Report', 'phản ánh')
     const [photos, history] = await Promise.all([listPhotos(ctx.db, r.id), listHistory(ctx.db, r.id)])
     const p = req.principal
-    if (internalViewer(p, r)) return { view: 'internal', ...presentInternal(r, photos, history, p) }
+    if (internalViewer(p, r)) return { view: 'internal', ...presentInternal(r, photos, history, p), linked_documents: await documentsLinkedTo(ctx.db, 'report', r.code) }
     const base = { view: 'public', ...presentPublic(r, photos), timeline: presentPublicTimeline(history) }
     if (p?.kind === 'user' && p.userId === r.reporter_user_id) return { ...base, view: 'owner', reporter: { name: r.reporter_name, phone: r.reporter_phone, email: r.reporter_email } }
     return base
@@ -253,12 +254,14 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
         rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
         comment: Type.Optional(Type.String({ maxLength: 1000 })),
         into_code: Type.Optional(CodeParams.properties.code),
+        issue_document: Type.Optional(Type.Boolean()),
+        signer: Type.Optional(Type.String({ maxLength: 120 })),
       }),
       response: { 200: Type.Unknown(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
     },
   }, async (req) => {
     requireUser(req)
-    const r = await applyReportAction({ db: ctx.db, now: ctx.clock(), provinceCode: ctx.config.provinceCode }, req.params.code, req.params.action as ReportAction, req.body ?? {}, req.principal)
+    const r = await applyReportAction({ db: ctx.db, now: ctx.clock(), provinceCode: ctx.config.provinceCode, uploadDir: ctx.config.uploadDir }, req.params.code, req.params.action as ReportAction, req.body ?? {}, req.principal)
     const [photos, history] = await Promise.all([listPhotos(ctx.db, r.id), listHistory(ctx.db, r.id)])
     return internalViewer(req.principal, r) ? { view: 'internal', ...presentInternal(r, photos, history, req.principal) } : { view: 'owner', ...presentPublic(r, photos), timeline: presentPublicTimeline(history) }
   })

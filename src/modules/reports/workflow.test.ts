@@ -194,3 +194,17 @@ describe('categories are configuration', () => {
     assert.equal(audit.rows[0].n, 1)
   })
 })
+
+describe('joined with the document system', () => {
+  test('an answer issued as a document gets a register number and shows on the report', async () => {
+    const officer = await createTestUser(platform.ctx.db, 'officer', '03127')
+    const code = await send()
+    const res = await act(code, 'resolve', officer, { answer: 'Đã khắc phục sạt lở.', issue_document: true, signer: 'Chủ tịch UBND phường' })
+    assert.equal(res.statusCode, 200, res.body)
+    const v = (await view(code, officer)).json()
+    assert.equal(v.linked_documents.length, 1)
+    assert.match(v.linked_documents[0].symbol, /^\d+\/CV-UBND$/)
+    assert.equal(v.linked_documents[0].direction, 'outgoing')
+    assert.equal((await view(code, null)).json().linked_documents, undefined, 'not in the public view')
+  })
+})

@@ -5,6 +5,7 @@ import { publishEvent } from '../../platform/events/outbox.ts'
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts'
 import { loadWorkingCalendar } from '../calendar/index.ts'
 import { getLocator } from '../geo/index.ts'
+import { issueOutgoingDocument } from '../documents/index.ts'
 import { getOrgUnit } from '../identity/index.ts'
 import { getCategory } from './categories.ts'
 import { stateDueAt } from './deadlines.ts'
@@ -27,6 +28,9 @@ export interface ActionInput {
   rating?: number
   comment?: string
   into_code?: string
+  /** resolve: also issue the answer as an outgoing official document (công văn) of the unit. */
+  issue_document?: boolean
+  signer?: string
 }
 
 const OPEN: ReportStatus[] = ['received', 'assigned', 'in_progress']
@@ -52,6 +56,7 @@ export interface WorkflowDeps {
   db: Db
   now: Date
   provinceCode: string
+  uploadDir: string
 }
 
 /**
@@ -100,6 +105,20 @@ export async function applyReportAction(deps: WorkflowDeps, code: string, action
         changes.public_answer = input.answer
         changes.resolved_at = now
         note = input.answer
+        if (input.issue_document) {
+          // The answer becomes a numbered outgoing document of the unit, linked to the report.
+          const doc = await issueOutgoingDocument(tx, {
+            agencyCode: r.unit_code,
+            docType: 'CV',
+            summary: `V/v trả lời phản ánh ${r.code}: ${input.answer.slice(0, 1500)}`,
+            signer: input.signer ?? null,
+            issuedAt: now,
+            links: [{ kind: 'report', ref: r.code }],
+            actor: actorOf(principal),
+            uploadDir: deps.uploadDir,
+          })
+          note = `${input.answer} [${doc.symbol}]`
+        }
         break
       case 'reject':
         if (!input.reason?.trim()) throw required('reason', 'lý do')

@@ -312,7 +312,7 @@ describe('servicerequestupdates (FixMyStreet extension)', () => {
   test('status changes appear with extended statuses and public text only', async () => {
     const start = new Date(Date.now() - 1000)
     const id = await submit({ description: 'Cống thoát nước bị tắc', ...PERSONAL })
-    const deps = { db: platform.ctx.db, now: new Date(), provinceCode: '11' }
+    const deps = { db: platform.ctx.db, now: new Date(), provinceCode: '11', uploadDir: platform.ctx.config.uploadDir }
     await applyReportAction(deps, id, 'start', { note: 'ghi chú nội bộ: gọi anh Tư' }, officer)
     await applyReportAction({ ...deps, now: new Date(Date.now() + 5) }, id, 'resolve', { answer: 'Đã nạo vét cống, nước thoát bình thường.' }, officer)
     const window = `start_date=${encodeURIComponent(start.toISOString())}&end_date=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`

@@ -1,3 +1,4 @@
+import { documentsLinkedTo } from '../../documents/index.ts'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
@@ -215,5 +216,7 @@ async function detail(ctx: AppContext, d: DossierRow, staffView: boolean) {
     loadWorkingCalendar(ctx.db), d.payment_status === 'unpaid' ? getBankAccount(ctx.db, d.unit_code) : Promise.resolve(undefined),
   ])
   const vietqr = bank ? vietQrPayload({ bankBin: bank.bank_bin, accountNo: bank.account_no, amountVnd: d.fee_vnd, purpose: d.code }) : null
-  return presentDetail(d, ctx.clock(), cal, { files, slips, pauses, changes, letter, vietqr, staffView })
+  // Everything linked to the dossier in the document system (its result, related letters).
+  const linked_documents = staffView ? await documentsLinkedTo(ctx.db, 'dossier', d.code) : undefined
+  return { ...presentDetail(d, ctx.clock(), cal, { files, slips, pauses, changes, letter, vietqr, staffView }), ...(linked_documents ? { linked_documents } : {}) }
 }
