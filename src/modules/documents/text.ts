@@ -1,22 +1,4 @@
-/**
- * Search text for Vietnamese: decompose (NFD), drop combining marks (tones and vowel marks),
- * map đ/Đ to d, lower-case, collapse whitespace. "Quyết định" and "quyet dinh" become equal.
- * Done here rather than in SQL because PGlite has neither unaccent nor pg_trgm.
- */
-export function normalizeSearchText(s: string): string {
-  return s
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/[đĐ]/g, 'd')
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .trim()
-}
-
-/** Escapes LIKE wildcards (backslash is the default escape character). */
-export function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`)
-}
+export { escapeLike, normalizeSearchText } from '../../platform/vietnamese-text.ts'
 
 /** The calendar year in Vietnam (UTC+7) at an instant: registers restart on 1 January local time. */
 export function vietnamYear(at: Date): number {
