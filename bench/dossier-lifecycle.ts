@@ -1,0 +1,284 @@
+// Dossier lifecycle bench: N concurrent workers each loop submit (citizen, multipart with the two
+// required PDFs, Idempotency-Key) → receive → process → resolve → return (officer of the commune)
+// through the HTTP API of the real server process on a scratch PostgreSQL database, counting
+// completed lifecycles per second and each step's latency. Then, for fall-off, synthetic dossiers
+// are loaded with bench/dossier-generator.ts and the rate is measured again at each preload size.
+//   npx tsx bench/dossier-lifecycle.ts [seconds] [preload list, e.g. 0,100000,1000000] [concurrency] [units]
+// (units: how many communes the workers spread over, one officer each; default 1)
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { Agent, request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { openDatabase } from '../src/platform/db/database.ts'
+import { createTestUser, type TestUser } from '../src/modules/identity/test-factories.ts'
+import { startServerProcess } from '../src/platform/testing/server-process.ts'
+import { generateDossiers } from './dossier-generator.ts'
+
+/** Birth registration: commune level, no fee, fully online; needs to_khai and giay_chung_sinh. */
+const PROCEDURE = '1.001193'
+const STEPS = ['submit', 'receive', 'process', 'resolve', 'return'] as const
+type Step = (typeof STEPS)[number]
+
+const PDF = Buffer.from('%PDF-1.4\n% bench\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
+
+interface Reply { status: number; body: string }
+
+function send(agent: Agent, url: URL, headers: Record<string, string>, body: Buffer | string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+function multipart(fields: Record<string, string>, files: { field: string; name: string; data: Buffer }[]) {
+  const boundary = `----hoabanbench${Math.random().toString(16).slice(2)}`
+  const parts: Buffer[] = []
+  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`))
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.name}"\r\nContent-Type: application/pdf\r\n\r\n`), f.data, Buffer.from('\r\n'))
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`))
+  return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` }
+}
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+
+/** CPU seconds used so far by a process (utime + stime from /proc, 100 ticks per second). */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
+    return (Number(rest[11]) + Number(rest[12])) / 100
+  } catch {
+    return 0
+  }
+}
+/** Busy CPU seconds of the whole machine (all cores) so far, from /proc/stat. */
+function machineBusy(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const idle = f[3] + f[4]
+  return (f.reduce((a, b) => a + b, 0) - idle) / 100
+}
+
+/** Pids of every live `postgres` process (postmaster, backends, walwriter, autovacuum …). */
+function postgresPids(): number[] {
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.push(Number(d))
+    } catch {
+      // gone
+    }
+  }
+  return out
+}
+
+/**
+ * CPU used by all postgres processes over a window: samples every 250 ms and sums, per pid, the
+ * last value seen minus the first (0 for a process born during the window), so short-lived
+ * processes (autovacuum workers) neither vanish nor subtract.
+ */
+function postgresCpuMeter() {
+  const first = new Map<number, number>()
+  const last = new Map<number, number>()
+  const sample = (initial: boolean) => {
+    for (const pid of postgresPids()) {
+      const c = cpuOf(pid)
+      if (!first.has(pid)) first.set(pid, initial ? c : 0)
+      last.set(pid, c)
+    }
+  }
+  sample(true)
+  const timer = setInterval(() => sample(false), 250)
+  return {
+    stop(): number {
+      clearInterval(timer)
+      sample(false)
+      let t = 0
+      for (const [pid, c] of last) t += Math.max(0, c - (first.get(pid) ?? 0))
+      return t
+    },
+  }
+}
+
+export interface PhaseResult {
+  preload: number
+  loadSeconds: number
+  lifecyclesPerSecond: number
+  lifecycles: number
+  errors: number
+  steps: Record<Step, { p50: number; p99: number; n: number }>
+  cpu: { server: number; postgres: number; bench: number; machine: number }
+  dossiers: number
+  slips: number
+}
+
+interface Actors { citizens: TestUser[]; officers: Map<string, TestUser>; units: string[] }
+
+async function measure(serverUrl: string, serverPid: number, actors: Actors, seconds: number, concurrency: number, record: boolean) {
+  const base = new URL(serverUrl)
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 })
+  const lat: Record<Step, number[]> = { submit: [], receive: [], process: [], resolve: [], return: [] }
+  let lifecycles = 0
+  let errors = 0
+  const firstErrors: string[] = []
+  const t0 = performance.now()
+  const end = t0 + seconds * 1000
+  const cpu0 = { server: cpuOf(serverPid), bench: process.cpuUsage(), machine: machineBusy() }
+  const pgMeter = postgresCpuMeter()
+  const worker = async (w: number) => {
+    const citizen = actors.citizens[w % actors.citizens.length]
+    const unit = actors.units[w % actors.units.length]
+    const officer = actors.officers.get(unit)!
+    let n = 0
+    while (performance.now() < end) {
+      n++
+      const { body, contentType } = multipart(
+        { procedure_code: PROCEDURE, commune_code: unit, applicant_name: `Lò Thị Bench ${w}-${n}`, applicant_phone: '0912345678' },
+        [{ field: 'to_khai', name: 'to-khai.pdf', data: PDF }, { field: 'giay_chung_sinh', name: 'giay-chung-sinh.pdf', data: PDF }],
+      )
+      let s = performance.now()
+      const r = await send(agent, new URL('/api/dossiers', base), { ...citizen.headers, 'content-type': contentType, 'idempotency-key': `bench-${process.pid}-${w}-${n}-${Math.random().toString(36).slice(2)}` }, body)
+      let e = performance.now()
+      if (r.status !== 201) {
+        errors++
+        if (firstErrors.length < 5) firstErrors.push(`submit ${r.status} ${r.body.slice(0, 300)}`)
+        continue
+      }
+      if (e <= end) lat.submit.push(e - s)
+      const code = (JSON.parse(r.body) as { code: string }).code
+      let ok = true
+      for (const step of STEPS.slice(1)) {
+        s = performance.now()
+        const a = await send(agent, new URL(`/api/dossiers/${code}/${step}`, base), { ...officer.headers, 'content-type': 'application/json' }, '{}')
+        e = performance.now()
+        if (a.status !== 200) {
+          errors++
+          if (firstErrors.length < 5) firstErrors.push(`${step} ${a.status} ${a.body.slice(0, 300)}`)
+          ok = false
+          break
+        }
+        if (e <= end) lat[step].push(e - s)
+      }
+      if (ok && e <= end) lifecycles++
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)))
+  const elapsed = (Math.min(performance.now(), end) - t0) / 1000
+  const b = process.cpuUsage(cpu0.bench)
+  const cpu = {
+    server: (cpuOf(serverPid) - cpu0.server) / elapsed,
+    postgres: pgMeter.stop() / elapsed,
+    bench: (b.user + b.system) / 1e6 / elapsed,
+    machine: (machineBusy() - cpu0.machine) / elapsed,
+  }
+  agent.destroy()
+  if (record && firstErrors.length) console.error(`errors (first ${firstErrors.length}):\n  ${firstErrors.join('\n  ')}`)
+  const steps = Object.fromEntries(STEPS.map((k) => [k, { p50: pct(lat[k], 50), p99: pct(lat[k], 99), n: lat[k].length }])) as PhaseResult['steps']
+  return { lifecycles, lifecyclesPerSecond: lifecycles / seconds, errors, steps, cpu }
+}
+
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–')
+const pctCpu = (x: number) => `${Math.round(x * 100)}%`
+
+export function markdownTable(results: PhaseResult[], concurrency: number, seconds: number): string {
+  const head = ['preload (synthetic dossiers)', 'load time', 'lifecycles/s', ...STEPS.map((s) => `${s} p50 / p99 ms`), 'errors', 'CPU node / postgres / bench / whole machine', 'dossiers after', 'control slips after']
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  for (const r of results) {
+    lines.push(`| ${r.preload.toLocaleString('en')} | ${r.loadSeconds ? `${r.loadSeconds.toFixed(0)} s` : '–'} | **${r.lifecyclesPerSecond.toFixed(1)}** | ${STEPS.map((s) => `${f1(r.steps[s].p50)} / ${f1(r.steps[s].p99)}`).join(' | ')} | ${r.errors} | ${pctCpu(r.cpu.server)} / ${pctCpu(r.cpu.postgres)} / ${pctCpu(r.cpu.bench)} / ${pctCpu(r.cpu.machine)} | ${r.dossiers.toLocaleString('en')} | ${r.slips.toLocaleString('en')} |`)
+  }
+  lines.push('', `${concurrency} workers, ${seconds} s per measurement; one lifecycle = 5 HTTP requests (submit multipart with 2 PDFs, then receive, process, resolve, return). CPU in cores (100% = one core, 200% = this whole machine) over the measurement window.`)
+  return lines.join('\n')
+}
+
+export async function runDossierLifecycleBench(opts: { databaseUrl?: string; seconds?: number; concurrency?: number; preload?: number[]; units?: number } = {}) {
+  const seconds = opts.seconds ?? 20
+  const concurrency = opts.concurrency ?? 8
+  const preload = [...(opts.preload ?? [0])].sort((a, b) => a - b)
+  const baseUrl = opts.databaseUrl ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const name = `hb_bench_dossier_${process.pid}`
+  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baseUrl, max: 1 }) }) })
+  await sql.raw(`create database ${name}`).execute(admin)
+  const u = new URL(baseUrl)
+  u.pathname = `/${name}`
+  const databaseUrl = u.toString()
+  const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-'))
+  const server = await startServerProcess({
+    DATABASE_URL: databaseUrl, DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_CLIENT: '100000000',
+    LOG_LEVEL: 'warn', RUN_JOBS: 'false', SEED_DEMO: 'false',
+  })
+  const database = await openDatabase({ databaseUrl, dataDir, poolSize: 2 })
+  const db = database.db
+  try {
+    if (server.child.exitCode !== null) throw new Error(`server did not start:\n${server.output()}`)
+    // The handling unit(s): communes; one officer per unit, one citizen per worker.
+    const nUnits = Math.max(1, opts.units ?? 1)
+    const { rows: units } = await sql<{ code: string }>`select code from org_units where kind = 'commune' order by code limit ${nUnits}`.execute(db)
+    if (!units.length) throw new Error('no commune org units: reference data missing')
+    const actors: Actors = { citizens: [], officers: new Map(), units: units.map((x) => x.code) }
+    for (const x of units) actors.officers.set(x.code, await createTestUser(db, 'officer', x.code))
+    for (let i = 0; i < concurrency; i++) actors.citizens.push(await createTestUser(db, 'citizen'))
+    const serverPid = server.child.pid!
+
+    const results: PhaseResult[] = []
+    let loaded = 0
+    let nextIndex = 0
+    for (const target of preload) {
+      let loadSeconds = 0
+      if (target > loaded) {
+        const t = performance.now()
+        const g = await generateDossiers(db, target - loaded, { startIndex: nextIndex, onProgress: (d, tot, ms) => console.error(`  generated ${d.toLocaleString('en')}/${tot.toLocaleString('en')} (${(ms / 1000).toFixed(1)} s)`) })
+        nextIndex = g.nextIndex
+        loaded = target
+        // What autovacuum would have done by the time a database grew this large.
+        await sql`vacuum analyze dossiers, dossier_control_slips, dossier_files, dossier_pauses, dossier_counters`.execute(db)
+        await sql`checkpoint`.execute(db)
+        loadSeconds = (performance.now() - t) / 1000
+        // Let the bulk load's aftermath (kernel writeback, autovacuum) settle: wait (≤ 90 s) for a quiet second.
+        for (let i = 0; i < 90; i++) {
+          const b0 = machineBusy()
+          await new Promise((r) => setTimeout(r, 1000))
+          if (machineBusy() - b0 < 0.15) break
+        }
+        console.error(`preloaded ${target.toLocaleString('en')} synthetic dossiers in ${loadSeconds.toFixed(1)} s (incl. vacuum analyze)`)
+      }
+      await measure(server.url, serverPid, actors, 3, concurrency, false) // warm-up
+      const m = await measure(server.url, serverPid, actors, seconds, concurrency, true)
+      const { rows: [c] } = await sql<{ d: number; s: number }>`select (select count(*)::int from dossiers) as d, (select count(*)::int from dossier_control_slips) as s`.execute(db)
+      const r: PhaseResult = { preload: target, loadSeconds, ...m, dossiers: c.d, slips: c.s }
+      results.push(r)
+      console.error(`preload ${target}: ${r.lifecyclesPerSecond.toFixed(1)} lifecycles/s, errors ${r.errors}, cpu node ${pctCpu(r.cpu.server)} postgres ${pctCpu(r.cpu.postgres)} bench ${pctCpu(r.cpu.bench)} machine ${pctCpu(r.cpu.machine)}`)
+    }
+    const table = markdownTable(results, concurrency, seconds)
+    return { seconds, concurrency, results, table }
+  } finally {
+    await database.close()
+    server.child.kill('SIGTERM')
+    await server.exited
+    await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
+    await admin.destroy()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const seconds = Number(process.argv[2] ?? 20)
+  const preload = (process.argv[3] ?? '0').split(',').map((s) => Number(s.replace(/_/g, '')))
+  const concurrency = Number(process.argv[4] ?? 8)
+  const units = Number(process.argv[5] ?? 1)
+  const r = await runDossierLifecycleBench({ seconds, preload, concurrency, units })
+  console.log(r.table)
+}
