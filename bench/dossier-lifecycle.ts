@@ -9,8 +9,8 @@ import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql } from 'kysely'
+import { createScratchDatabase } from '../src/platform/testing/scratch-database.ts'
 import { openDatabase } from '../src/platform/db/database.ts'
 import { createTestUser, type TestUser } from '../src/modules/identity/test-factories.ts'
 import { startServerProcess } from '../src/platform/testing/server-process.ts'
@@ -209,12 +209,8 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
   const concurrency = opts.concurrency ?? 8
   const preload = [...(opts.preload ?? [0])].sort((a, b) => a - b)
   const baseUrl = opts.databaseUrl ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-  const name = `hb_bench_dossier_${process.pid}`
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: baseUrl, max: 1 }) }) })
-  await sql.raw(`create database ${name}`).execute(admin)
-  const u = new URL(baseUrl)
-  u.pathname = `/${name}`
-  const databaseUrl = u.toString()
+  const scratch = await createScratchDatabase(baseUrl, `hb_bench_dossier_${process.pid}`)
+  const databaseUrl = scratch.url
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-'))
   const server = await startServerProcess({
     DATABASE_URL: databaseUrl, DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_CLIENT: '100000000',
@@ -268,8 +264,7 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
     await database.close()
     server.child.kill('SIGTERM')
     await server.exited
-    await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-    await admin.destroy()
+    await scratch.drop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

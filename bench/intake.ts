@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { createScratchDatabase } from '../src/platform/testing/scratch-database.ts'
 import { freePort, startServerProcess } from '../src/platform/testing/server-process.ts'
 
 interface Result {
@@ -28,16 +27,12 @@ export async function runIntakeBench(opts: { seconds?: number; connections?: num
   const seconds = opts.seconds ?? 10
   const connections = opts.connections ?? 10
   const base = opts.databaseUrl ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-  const name = `hb_bench_intake_${process.pid}`
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: base, max: 1 }) }) })
-  await sql.raw(`create database ${name}`).execute(admin)
-  const u = new URL(base)
-  u.pathname = `/${name}`
+  const scratch = await createScratchDatabase(base, `hb_bench_intake_${process.pid}`)
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-'))
   const helloPort = await freePort()
   const hello = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./hello-world.ts', import.meta.url))], { env: { ...process.env, PORT: String(helloPort) }, stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise((r) => hello.stdout!.once('data', r))
-  const server = await startServerProcess({ DATABASE_URL: u.toString(), DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000000', LOG_LEVEL: 'warn', RUN_JOBS: 'false' })
+  const server = await startServerProcess({ DATABASE_URL: scratch.url, DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000000', LOG_LEVEL: 'warn', RUN_JOBS: 'false' })
   try {
     const body = { category: 'traffic', description: 'Bench: ổ gà trên đường', lat: 21.3856, lon: 103.0167, channel: 'app' }
     // Warm-up, then measure each in turn (they share the 2 cores, so never at once).
@@ -50,8 +45,7 @@ export async function runIntakeBench(opts: { seconds?: number; connections?: num
     hello.kill('SIGTERM')
     server.child.kill('SIGTERM')
     await server.exited
-    await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-    await admin.destroy()
+    await scratch.drop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }

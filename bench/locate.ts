@@ -15,8 +15,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createGunzip } from 'node:zlib'
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import { sql } from 'kysely'
 import { openDatabase, type Database } from '../src/platform/db/database.ts'
 import { migrate } from '../src/platform/db/migrate.ts'
 import { AppError } from '../src/platform/http/errors.ts'
@@ -26,6 +25,7 @@ import { importBoundaries } from '../src/modules/geo/import-boundaries.ts'
 import { GEO_MIGRATIONS } from '../src/modules/geo/index.ts'
 import { Locator } from '../src/modules/geo/locator.ts'
 import { mulberry32 } from '../src/modules/geo/test-helpers.ts'
+import { createScratchDatabase } from '../src/platform/testing/scratch-database.ts'
 
 export interface LocateBenchOptions {
   /** The nationwide layer (gzip, one feature per line); omitted: Điện Biên only. */
@@ -120,18 +120,13 @@ function timeIt(points: Pt[], reps: number, fn: (lon: number, lat: number) => nu
 /** A scratch database: on the PostgreSQL server of `url` (dropped at close), else PGlite in memory. */
 async function scratchDatabase(url: string | undefined, name: string): Promise<Database> {
   if (!url) return openDatabase({ dataDir: 'memory://' })
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-  await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-  await sql.raw(`create database ${name}`).execute(admin)
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: '', poolSize: 2 })
+  const scratch = await createScratchDatabase(url, name)
+  const database = await openDatabase({ databaseUrl: scratch.url, dataDir: '', poolSize: 2 })
   return {
     ...database,
     async close() {
       await database.close()
-      await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-      await admin.destroy()
+      await scratch.drop()
     },
   }
 }

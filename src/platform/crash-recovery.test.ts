@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
 import { runKillScenario } from './testing/kill-under-load.ts'
+import { createScratchDatabase } from './testing/scratch-database.ts'
 import { startServerProcess } from './testing/server-process.ts'
 
 const PG_URL = process.env.TEST_DATABASE_URL
@@ -58,15 +57,10 @@ describe('server lifecycle on the embedded database', { skip: PG_URL ? 'runs in 
 
 describe('SIGKILL under load on PostgreSQL', { skip: PG_URL ? false : 'needs TEST_DATABASE_URL' }, () => {
   test('every acknowledged report is there exactly once after retries with idempotency keys', async () => {
-    const name = `hb_kill_${process.pid}`
-    const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, max: 1 }) }) })
-    await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-    await sql.raw(`create database ${name}`).execute(admin)
-    const u = new URL(PG_URL!)
-    u.pathname = `/${name}`
+    const scratch = await createScratchDatabase(PG_URL!, `hb_kill_${process.pid}`)
     const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-kill-'))
     try {
-      const r = await runKillScenario({ env: { DATABASE_URL: u.toString(), DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000' }, total: 300, killAfter: 100, tag: 'kill-test' })
+      const r = await runKillScenario({ env: { DATABASE_URL: scratch.url, DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000' }, total: 300, killAfter: 100, tag: 'kill-test' })
       assert.ok(r.ackedBeforeKill >= 100 && r.ackedBeforeKill < r.total, `killed mid-load after ${r.ackedBeforeKill} acks`)
       assert.deepEqual(r.lostAcked, [], 'no acknowledged report lost')
       assert.equal(r.changedOnRetry, 0, 'a retry of an acknowledged write returns the same report')
@@ -74,8 +68,7 @@ describe('SIGKILL under load on PostgreSQL', { skip: PG_URL ? false : 'needs TES
       assert.equal(r.missingAfterRetry, 0, 'every request is there after retries')
       assert.deepEqual(r.restartNotes, [], 'PostgreSQL restarts without help')
     } finally {
-      await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-      await admin.destroy()
+      await scratch.drop()
       rmSync(dataDir, { recursive: true, force: true })
     }
   })

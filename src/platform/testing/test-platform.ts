@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { Kysely, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
 import { loadConfig, type Config } from '../config.ts'
 import { openDatabase, type Database } from '../db/database.ts'
 import type { Module } from '../module.ts'
 import { createPlatform, type Platform } from '../runtime.ts'
+import { createScratchDatabase } from './scratch-database.ts'
 
 /**
  * A fresh database for one test file: PostgreSQL when TEST_DATABASE_URL is set (a new database
@@ -13,18 +12,13 @@ import { createPlatform, type Platform } from '../runtime.ts'
 export async function openTestDatabase(): Promise<Database> {
   const url = process.env.TEST_DATABASE_URL
   if (!url) return openDatabase({ dataDir: 'memory://' })
-  const name = `hb_test_${process.pid}_${randomBytes(4).toString('hex')}`
-  const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
-  await sql.raw(`create database ${name}`).execute(admin)
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: '' })
+  const scratch = await createScratchDatabase(url, `hb_test_${process.pid}_${randomBytes(4).toString('hex')}`)
+  const database = await openDatabase({ databaseUrl: scratch.url, dataDir: '' })
   return {
     ...database,
     async close() {
       await database.close()
-      await sql.raw(`drop database if exists ${name} with (force)`).execute(admin)
-      await admin.destroy()
+      await scratch.drop()
     },
   }
 }
