@@ -91,33 +91,12 @@ export async function nextReportNumber(db: Db, year: number): Promise<number> {
   }
 }
 
-export interface NewReport {
-  code: string
-  category_code: string
-  description: string
-  channel: string
-  lat: number | null
-  lon: number | null
-  location_source: string
-  address_text: string | null
-  commune_code: string | null
-  locate_status: string
-  near_border: boolean
-  distance_to_border_m: number | null
-  boundary_version: string | null
-  unit_code: string
-  status: ReportStatus
-  reporter_user_id: string | null
-  reporter_name: string | null
-  reporter_phone: string | null
-  reporter_email: string | null
-  anonymous: boolean
-  share_identity: boolean
-  created_at: Date
-  state_due_at: Date
-  due_at: Date
-  is_demo?: boolean
-}
+/** What intake writes: the row's own columns, before any workflow has touched it. */
+export type NewReport = Pick<ReportRow,
+  | 'code' | 'category_code' | 'description' | 'channel' | 'lat' | 'lon' | 'location_source' | 'address_text'
+  | 'commune_code' | 'locate_status' | 'near_border' | 'distance_to_border_m' | 'boundary_version' | 'unit_code' | 'status'
+  | 'reporter_user_id' | 'reporter_name' | 'reporter_phone' | 'reporter_email' | 'anonymous' | 'share_identity' | 'created_at'
+> & { state_due_at: Date; due_at: Date; is_demo?: boolean }
 
 /**
  * Inserts a report with its first history row in one statement. `alsoRun` are other
