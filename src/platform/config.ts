@@ -32,6 +32,11 @@ export interface Config {
   nodeEnv: string
   /** GSO code of the province this installation serves (Điện Biên = 11). */
   provinceCode: string
+  /**
+   * The raw environment. A module reads its own settings from it in its own `config.ts`
+   * (e.g. SMTP_URL for notifications), so adding a module never edits this file.
+   */
+  env: Readonly<Record<string, string | undefined>>
 }
 
 function int(v: string | undefined, d: number): number {
@@ -68,5 +73,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     nodeEnv: env.NODE_ENV ?? 'development',
     provinceCode: env.PROVINCE_CODE ?? '11',
+    env: { ...env },
   }
 }

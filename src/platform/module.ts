@@ -17,6 +17,12 @@ export interface AppContext {
   log: Logger
 }
 
+/**
+ * Who may call a route: public (anyone), signed-in (401 anonymously), staff / admin (401
+ * anonymously, 403 for a citizen), api-key (machine clients; 401/403 without a key).
+ */
+export type RoutePolicy = 'public' | 'signed-in' | 'staff' | 'admin' | 'api-key'
+
 /** A module of the monolith, mounted from the explicit list in src/modules/index.ts. */
 export interface Module {
   name: string
@@ -30,6 +36,14 @@ export interface Module {
   seedReference?: (ctx: AppContext) => Promise<void>
   /** Loads demo data on first start when SEED_DEMO is on. */
   seedDemo?: (ctx: AppContext, out: DemoSeedOutput) => Promise<void>
+  /**
+   * The authorization policy of each route this module documents, keyed `METHOD /path` as in
+   * the OpenAPI description (`GET /api/things/{id}`). src/route-policy.test.ts fails for a
+   * documented route that no module (and no entry in its own table) declares.
+   */
+  routePolicy?: Record<string, RoutePolicy>
+  /** Example values for this module's path parameters, valid enough to pass validation. */
+  examplePathParams?: Record<string, string>
 }
 
 /** Demo seeding reports here what it created, e.g. the generated passwords to print once. */
