@@ -1,6 +1,8 @@
 import type { Module } from '../platform/module.ts'
 import { calendarModule } from './calendar/index.ts'
+import { complianceModule } from './compliance/index.ts'
 import { documentsModule } from './documents/index.ts'
+import { exchangeModule } from './exchange/index.ts'
 import { geoModule } from './geo/index.ts'
 import { identityModule } from './identity/index.ts'
 import { reportsModule } from './reports/index.ts'
@@ -10,6 +12,6 @@ import { servicesModule } from './services/index.ts'
  * Every module, mounted in this order: migrations, reference data and routes follow it.
  * geo comes first because identity mirrors its administrative units as org units.
  */
-export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule]
+export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule, exchangeModule, complianceModule]
 
 export { principalResolver } from './identity/index.ts'

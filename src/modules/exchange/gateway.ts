@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { Pool } from 'undici'
+import { AppError, badRequest } from '../../platform/http/errors.ts'
+import { ErrorSchema } from '../../platform/http/schemas.ts'
+import type { ExchangeConfig } from './config.ts'
+import { sha256Hex, type CallFacts, type MessageLog } from './message-log.ts'
+import { parseGatewayKey, sameHash, type RegistryCache, type RegistrySnapshot, type ServiceRow, type SystemRow } from './registry.ts'
+
+/** Header carrying the calling system's gateway key. */
+export const KEY_HEADER = 'x-exchange-key'
+/** Headers the gateway adds for the provider; a caller's own values are dropped (no spoofing). */
+export const CLIENT_HEADER = 'x-hoaban-client'
+export const REQUEST_ID_HEADER = 'x-hoaban-request-id'
+export const SERVICE_HEADER = 'x-hoaban-service'
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect'])
+/** Never forwarded to a provider: platform credentials and proxy headers a caller could forge. */
+const REQUEST_DROP = new Set([KEY_HEADER, 'cookie', 'authorization', 'x-api-key', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'])
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'])
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+export const GATEWAY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+/** The gateway never accepts more than this, whatever a service allows. */
+const HARD_BODY_LIMIT = 50 * 1024 * 1024
+
+interface CallState {
+  started: number
+  at: Date
+  requestId: string
+  client: string
+  provider: string
+  service: string
+  path: string
+  system?: SystemRow
+  target?: ServiceRow
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    exchangeCall?: CallState
+  }
+}
+
+const err = (status: number, code: string, vi: string, en: string, details?: unknown) => new AppError(status, code, vi, en, details)
+
+/** Keep-alive connection pools, one per provider origin. */
+export class ProviderPools {
+  readonly #pools = new Map<string, Pool>()
+  constructor(private readonly connections: number) {}
+  get(origin: string): Pool {
+    let p = this.#pools.get(origin)
+    if (!p) {
+      p = new Pool(origin, { connections: this.connections, keepAliveTimeout: 30_000, pipelining: 1, connect: { timeout: 5_000 } })
+      this.#pools.set(origin, p)
+    }
+    return p
+  }
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((p) => p.close().catch(() => {})))
+    this.#pools.clear()
+  }
+}
+
+/**
+ * The path after `/gw/{provider}/{service}/`, exactly as sent, and the query. Every segment is
+ * percent-decoded up to three times; `.`/`..`, a slash or backslash hidden by encoding, or a NUL
+ * refuse the call (400), so a caller never leaves the service's base path.
+ */
+export function forwardedPath(rawUrl: string): { provider: string; service: string; rest: string; query: string } {
+  const q = rawUrl.indexOf('?')
+  const path = q < 0 ? rawUrl : rawUrl.slice(0, q)
+  const query = q < 0 ? '' : rawUrl.slice(q)
+  const segs = path.split('/')
+  // ['', 'gw', provider, service, ...rest]
+  const decode = (s: string) => {
+    let v = s
+    for (let i = 0; i < 3; i++) {
+      let d: string
+      try {
+        d = decodeURIComponent(v)
+      } catch {
+        throw badRequest('INVALID_PATH', 'Đường dẫn có mã hoá sai.', 'The path has an invalid percent-encoding.')
+      }
+      if (d === v) break
+      v = d
+    }
+    return v
+  }
+  const provider = decode(segs[2] ?? '')
+  const service = decode(segs[3] ?? '')
+  const rest = segs.slice(4)
+  for (const s of rest) {
+    const d = decode(s)
+    if (d === '.' || d === '..' || d.includes('/') || d.includes('\\') || d.includes('\0') || (s !== d && /%/.test(d) && d.includes('..'))) {
+      throw badRequest('PATH_TRAVERSAL', 'Đường dẫn không được chứa "..", "." hay dấu gạch chéo mã hoá.', 'The path must not contain "..", "." or encoded slashes.')
+    }
+  }
+  if (/[\0\r\n]/.test(query) || /%0[ad0]/i.test(query)) throw badRequest('INVALID_QUERY', 'Chuỗi truy vấn chứa ký tự điều khiển.', 'The query contains control characters.')
+  return { provider, service, rest: rest.join('/'), query }
+}
+
+/** The access decision, from the in-memory registry: who calls, may they, are they suspended. */
+export function decideAccess(snap: RegistrySnapshot, key: string | undefined, providerCode: string, serviceCode: string, now: Date, peerFingerprint: string | null): { system: SystemRow; service: ServiceRow } {
+  if (!key) throw err(401, 'EXCHANGE_KEY_REQUIRED', 'Thiếu khoá của hệ thống gọi (X-Exchange-Key).', 'The calling system\'s key is missing (X-Exchange-Key).')
+  const parsed = parseGatewayKey(key)
+  const system = parsed && snap.systemsByPrefix.get(parsed.prefix)
+  if (!parsed || !system || !sameHash(system.api_key_hash, parsed.hash)) throw err(401, 'EXCHANGE_UNKNOWN_CLIENT', 'Khoá hệ thống không hợp lệ.', 'Unknown or invalid system key.')
+  if (system.tls_client_fingerprint && system.tls_client_fingerprint !== peerFingerprint) {
+    throw err(403, 'CLIENT_CERTIFICATE_REQUIRED', 'Hệ thống này phải gọi qua TLS hai chiều với chứng thư đã đăng ký.', 'This system must call over mutual TLS with its registered client certificate.')
+  }
+  const suspension = snap.suspensions.get(`system:${system.member_code}/${system.code}`)?.[0] ?? snap.suspensions.get(`unit:${system.unit_code}`)?.[0]
+  if (suspension) {
+    throw err(403, `SUSPENDED_${suspension.rule_code}`,
+      `Hệ thống bị tạm ngừng kết nối (quy tắc ${suspension.rule_code}): ${suspension.reason_vi}. Cách khắc phục: ${suspension.fix_vi}`,
+      `The calling system is suspended (rule ${suspension.rule_code}): ${suspension.reason_en}. To fix: ${suspension.fix_en}`,
+      { rule: suspension.rule_code, subject: `${suspension.subject_kind}:${suspension.subject_ref}`, since: new Date(suspension.since).toISOString(), fix_vi: suspension.fix_vi, fix_en: suspension.fix_en })
+  }
+  const service = snap.services.get(`${providerCode}/${serviceCode}`)
+  if (!service) throw err(404, 'EXCHANGE_UNKNOWN_SERVICE', 'Không có dịch vụ này trên nền tảng.', `No service ${providerCode}/${serviceCode} on the gateway.`)
+  const groups = snap.groupsBySystem.get(system.id)
+  const mine = (snap.rightsByService.get(service.id) ?? []).filter((r) => r.system_id === system.id || (r.group_code !== null && groups?.has(r.group_code)))
+  if (mine.length === 0) throw err(403, 'NO_RIGHT', 'Hệ thống chưa được cấp quyền gọi dịch vụ này.', 'The calling system has no right to call this service.')
+  const t = now.getTime()
+  if (!mine.some((r) => new Date(r.valid_from).getTime() <= t && (r.valid_until === null || t < new Date(r.valid_until).getTime()))) {
+    throw err(403, 'RIGHT_NOT_VALID', 'Quyền gọi dịch vụ đã hết hạn hoặc chưa có hiệu lực.', 'The right to call this service has expired or is not yet valid.')
+  }
+  return { system, service }
+}
+
+function readLimited(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    stream.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > limit) {
+        stream.removeAllListeners('data')
+        stream.resume()
+        reject(tooLarge(limit))
+        return
+      }
+      chunks.push(c)
+    })
+    stream.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+    stream.on('error', reject)
+  })
+}
+
+const tooLarge = (limit: number) => err(413, 'REQUEST_TOO_LARGE', `Nội dung gửi vượt quá ${limit} byte cho phép của dịch vụ.`, `The request body exceeds the service's limit of ${limit} bytes.`, { limit })
+
+export interface GatewayDeps {
+  cfg: ExchangeConfig
+  registry: RegistryCache
+  log: MessageLog
+  pools: ProviderPools
+  clock: () => Date
+}
+
+/** The proxy `/gw/{provider}/{service}/*`. Its own scope: raw bodies of any type, no compression. */
+export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (req, payload, done) => {
+      const limit = req.exchangeCall?.target?.max_request_bytes ?? 0
+      readLimited(payload, limit).then((b) => done(null, b), (e: Error) => done(e))
+    })
+
+    const record = (req: FastifyRequest, status: number, outcome: string, reqBody: Buffer, resBody: Buffer, store: boolean) => {
+      const c = req.exchangeCall!
+      const facts: CallFacts = {
+        at: c.at.toISOString(), request_id: c.requestId, client: c.client, provider: c.provider, service: c.service, method: req.method, path: c.path,
+        status, outcome, request_bytes: reqBody.length, response_bytes: resBody.length, duration_ms: Math.round((performance.now() - c.started) * 1000) / 1000,
+        request_sha256: sha256Hex(reqBody), response_sha256: sha256Hex(resBody),
+      }
+      deps.log.append(facts, store ? { request: reqBody, response: resBody } : undefined)
+    }
+
+    const authorize = async (req: FastifyRequest) => {
+      const c: CallState = { started: performance.now(), at: deps.clock(), requestId: randomUUID(), client: 'unknown', provider: '', service: '', path: '' }
+      req.exchangeCall = c
+      try {
+        const p = forwardedPath(req.raw.url ?? req.url)
+        c.provider = p.provider.slice(0, 60)
+        c.service = p.service.slice(0, 60)
+        c.path = `/${p.rest}${p.query}`.slice(0, 2000)
+        for (const [k, v] of Object.entries(req.headers)) {
+          if ((Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && /[\r\n\0]/.test(x))) {
+            throw badRequest('HEADER_INJECTION', `Tiêu đề ${k} chứa ký tự xuống dòng.`, `Header ${k} contains line breaks.`)
+          }
+        }
+        const snap = await deps.registry.get()
+        const key = req.headers[KEY_HEADER]
+        const sock = req.raw.socket as Partial<TLSSocket>
+        const fp = typeof sock.getPeerCertificate === 'function' ? (sock.getPeerCertificate()?.fingerprint256 ?? null) : null
+        const { system, service } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp)
+        c.system = system
+        c.client = `${system.member_code}/${system.code}`
+        c.target = service
+        const declared = Number(req.headers['content-length'] ?? 0)
+        if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)
+      } catch (e) {
+        if (e instanceof AppError) record(req, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
+        throw e
+      }
+    }
+
+    scope.route({
+      method: [...GATEWAY_METHODS],
+      url: '/gw/:provider/:service/*',
+      bodyLimit: HARD_BODY_LIMIT,
+      onRequest: authorize,
+      config: {
+        compress: false,
+        rateLimit: {
+          max: deps.cfg.rateLimitPerSystem,
+          keyGenerator: (req: FastifyRequest) => {
+            const k = req.headers[KEY_HEADER]
+            const parsed = typeof k === 'string' ? parseGatewayKey(k) : undefined
+            return parsed ? `gw:${parsed.prefix}` : `ip:${req.ip}`
+          },
+        },
+      } as Record<string, unknown>,
+      schema: {
+        tags: ['exchange'],
+        summary: 'The exchange gateway (LGSP): forwards a call to a provider service if the calling system is known, has a valid right and is not suspended',
+        description: `Authenticate with the system's key in the X-Exchange-Key header. The provider receives ${CLIENT_HEADER}: {member}/{system} and ${REQUEST_ID_HEADER}. ` +
+          'Errors: 401 unknown caller, 403 NO_RIGHT / RIGHT_NOT_VALID / SUSPENDED_<rule>, 404 unknown service, 400 PATH_TRAVERSAL / HEADER_INJECTION, 413 REQUEST_TOO_LARGE, 502 UPSTREAM_UNAVAILABLE / RESPONSE_TOO_LARGE, 504 UPSTREAM_TIMEOUT. Every call is in the signed message log.',
+        params: Type.Object({ provider: Type.String({ maxLength: 60 }), service: Type.String({ maxLength: 60 }), '*': Type.String({ maxLength: 4000 }) }),
+        headers: Type.Object({ 'x-exchange-key': Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 502: ErrorSchema, 504: ErrorSchema },
+      },
+      handler: async (req: FastifyRequest, reply: FastifyReply) => forward(req, reply, deps, record),
+    })
+  })
+}
+
+async function forward(req: FastifyRequest, reply: FastifyReply, deps: GatewayDeps, record: (req: FastifyRequest, status: number, outcome: string, reqBody: Buffer, resBody: Buffer, store: boolean) => void): Promise<FastifyReply> {
+  const c = req.exchangeCall!
+  const service = c.target!
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+  const headers: Record<string, string> = {}
+  const connectionNamed = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean))
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || REQUEST_DROP.has(k) || connectionNamed.has(k) || k.startsWith('x-hoaban-')) continue
+    headers[k] = Array.isArray(v) ? v.join(', ') : v
+  }
+  headers[CLIENT_HEADER] = c.client
+  headers[REQUEST_ID_HEADER] = c.requestId
+  headers[SERVICE_HEADER] = `${service.member_code}/${service.code}/${service.version}`
+  const base = new URL(service.base_url)
+  const path = `${base.pathname === '/' ? '' : base.pathname}${c.path}`
+  const pool = deps.pools.get(base.origin)
+  const signal = AbortSignal.timeout(service.timeout_ms)
+  const fail = (status: number, code: string, vi: string, en: string) => {
+    record(req, status, code, body, Buffer.alloc(0), false)
+    return err(status, code, vi, en, { request_id: c.requestId })
+  }
+  let attempt = 0
+  for (;;) {
+    try {
+      const res = await pool.request({ path, method: req.method as 'GET', headers, body: body.length > 0 ? body : undefined, signal, headersTimeout: service.timeout_ms, bodyTimeout: service.timeout_ms })
+      const declared = Number(res.headers['content-length'] ?? 0)
+      if (declared > service.max_response_bytes) {
+        res.body.destroy()
+        throw fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length
+        if (size > service.max_response_bytes) {
+          res.body.destroy()
+          throw fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
+        }
+        chunks.push(chunk as Buffer)
+      }
+      const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+      const resConnection = new Set(String(res.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()))
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v === undefined || HOP_BY_HOP.has(k) || resConnection.has(k) || k.startsWith('x-hoaban-')) continue
+        reply.header(k, v)
+      }
+      reply.header(REQUEST_ID_HEADER, c.requestId)
+      // Signed and journaled before the answer leaves: no answered call is missing from the log.
+      record(req, res.statusCode, 'OK', body, out, service.store_bodies)
+      return reply.status(res.statusCode).send(out)
+    } catch (e) {
+      if (e instanceof AppError) throw e
+      const code = (e as { code?: string }).code ?? ''
+      const name = (e as Error).name
+      if (signal.aborted || name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw fail(504, 'UPSTREAM_TIMEOUT', `Dịch vụ không trả lời trong ${service.timeout_ms} ms.`, `The provider did not answer within ${service.timeout_ms} ms.`)
+      }
+      if (CONNECT_ERRORS.has(code) && IDEMPOTENT.has(req.method) && attempt < 2) {
+        attempt++
+        await new Promise((r) => setTimeout(r, 50 * attempt))
+        continue
+      }
+      throw fail(502, 'UPSTREAM_UNAVAILABLE', 'Không kết nối được tới dịch vụ.', `The provider could not be reached (${code || name}).`)
+    }
+  }
+}

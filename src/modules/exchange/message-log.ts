@@ -1,0 +1,260 @@
+import { createHash, type KeyObject } from 'node:crypto'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { sql } from 'kysely'
+import { canonicalJson } from '../../platform/canonical-json.ts'
+import type { Db } from '../../platform/db/database.ts'
+import { signHash, verifyHashSignature, type SigningKey } from './signing.ts'
+
+export const GENESIS_HASH = '0'.repeat(64)
+
+/** What the gateway records of one call (nhật ký thông điệp). Bodies themselves only by hash. */
+export interface CallFacts {
+  at: string
+  request_id: string
+  /** `member/system` of the caller, or `unknown` when the key did not identify one. */
+  client: string
+  provider: string
+  service: string
+  method: string
+  path: string
+  status: number
+  /** Machine code of the outcome: OK, UPSTREAM_TIMEOUT, NO_RIGHT, SUSPENDED_<rule>, … */
+  outcome: string
+  request_bytes: number
+  response_bytes: number
+  duration_ms: number
+  request_sha256: string
+  response_sha256: string
+}
+
+/** A record as signed: the facts, its place in the node's chain and the key that signed it. */
+export interface SignedRecord extends CallFacts {
+  node: string
+  seq: number
+  prev_hash: string
+  key_id: string
+}
+
+/** A stored row: the canonical JSON that was hashed, its hash and its signature. */
+export interface LogRow {
+  node: string
+  seq: number
+  record: string
+  prev_hash: string
+  hash: string
+  signature: string
+}
+
+interface Pending extends LogRow {
+  facts: SignedRecord
+  request_body: Buffer | null
+  response_body: Buffer | null
+}
+
+export const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+const hashRecord = (record: string) => sha256Hex(record)
+
+/**
+ * The signed, hash-chained message log, written without a database round trip on the proxy's
+ * path: `append` signs and chains the record in memory and writes it to a local journal file
+ * with one synchronous write before the gateway answers; a timer flushes the journal into the
+ * database in one multi-row insert and then rewrites the journal with only what is left. After
+ * a crash, `open` replays the journal (insert … on conflict do nothing), so a record that was
+ * answered for survives the process. Each node (process) keeps its own chain.
+ */
+export class MessageLog {
+  #pending: Pending[] = []
+  #seq = 0
+  #prev = GENESIS_HASH
+  #fd: number
+  #timer: NodeJS.Timeout | undefined
+  #flushing: Promise<void> | undefined
+  readonly #journal: string
+
+  private constructor(private readonly db: Db, private readonly key: SigningKey, readonly node: string, dir: string, private readonly flushMs: number) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.#journal = join(dir, `journal-${node}.ndjson`)
+    this.#fd = openSync(this.#journal, 'a', 0o600)
+  }
+
+  /** Opens the log of a node: replays a journal left by a crash, then continues the chain. */
+  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number }): Promise<MessageLog> {
+    const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs)
+    await log.#recover()
+    const { rows } = await sql<{ seq: string; hash: string }>`select seq::text as seq, hash from exchange_message_log
+      where node = ${opts.node} order by seq desc limit 1`.execute(db)
+    if (rows[0]) {
+      log.#seq = Number(rows[0].seq)
+      log.#prev = rows[0].hash
+    }
+    return log
+  }
+
+  async #recover(): Promise<void> {
+    if (!existsSync(this.#journal)) return
+    const lines = readFileSync(this.#journal, 'utf8').split('\n')
+    const rows: Pending[] = []
+    for (const line of lines) {
+      if (!line) continue
+      try {
+        const j = JSON.parse(line) as LogRow & { request_body: string | null; response_body: string | null }
+        rows.push({ ...j, facts: JSON.parse(j.record) as SignedRecord, request_body: j.request_body ? Buffer.from(j.request_body, 'base64') : null, response_body: j.response_body ? Buffer.from(j.response_body, 'base64') : null })
+      } catch {
+        // a line cut short by the crash: it was never answered for
+      }
+    }
+    for (let i = 0; i < rows.length; i += 200) await insertRows(this.db, rows.slice(i, i + 200))
+    this.#rewriteJournal([])
+  }
+
+  /** Signs, chains and journals one record; returns its sequence number. Synchronous. */
+  append(facts: CallFacts, bodies?: { request: Buffer; response: Buffer }): number {
+    const seq = ++this.#seq
+    const signed: SignedRecord = { ...facts, node: this.node, seq, prev_hash: this.#prev, key_id: this.key.keyId }
+    const record = canonicalJson(signed)
+    const hash = hashRecord(record)
+    const signature = signHash(this.key, hash)
+    const row: Pending = { node: this.node, seq, record, prev_hash: this.#prev, hash, signature, facts: signed, request_body: bodies?.request ?? null, response_body: bodies?.response ?? null }
+    writeSync(this.#fd, journalLine(row))
+    this.#prev = hash
+    this.#pending.push(row)
+    this.#schedule()
+    return seq
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#flushing) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.flush().catch(() => {
+        // kept in the journal and in memory; retried at the next append or flush
+        this.#schedule()
+      })
+    }, this.flushMs)
+    this.#timer.unref()
+  }
+
+  /** Writes pending records into the database (one insert), then shortens the journal. */
+  async flush(): Promise<void> {
+    if (this.#flushing) await this.#flushing
+    if (this.#pending.length === 0) return
+    const batch = this.#pending.slice(0, 500)
+    this.#flushing = (async () => {
+      await insertRows(this.db, batch)
+      this.#pending = this.#pending.slice(batch.length)
+      this.#rewriteJournal(this.#pending)
+    })()
+    try {
+      await this.#flushing
+    } finally {
+      this.#flushing = undefined
+    }
+    if (this.#pending.length > 0) await this.flush()
+  }
+
+  /** Replaces the journal by the records not yet in the database (synchronous: no append interleaves). */
+  #rewriteJournal(rest: Pending[]): void {
+    const tmp = `${this.#journal}.tmp`
+    const fd = openSync(tmp, 'w', 0o600)
+    for (const r of rest) writeSync(fd, journalLine(r))
+    fsyncSync(fd)
+    closeSync(fd)
+    renameSync(tmp, this.#journal)
+    closeSync(this.#fd)
+    this.#fd = openSync(this.#journal, 'a', 0o600)
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.flush().catch(() => {})
+    closeSync(this.#fd)
+    if (this.#pending.length === 0) unlinkSync(this.#journal)
+  }
+}
+
+function journalLine(r: Pending): string {
+  return `${JSON.stringify({ node: r.node, seq: r.seq, record: r.record, prev_hash: r.prev_hash, hash: r.hash, signature: r.signature, request_body: r.request_body?.toString('base64') ?? null, response_body: r.response_body?.toString('base64') ?? null })}\n`
+}
+
+async function insertRows(db: Db, rows: Pending[]): Promise<void> {
+  if (rows.length === 0) return
+  const values = rows.map((r) => sql`(${r.node}, ${r.seq}, ${r.facts.at}::timestamptz, ${r.facts.client}, ${r.facts.provider}, ${r.facts.service}, ${r.facts.method},
+    ${r.facts.status}, ${r.facts.duration_ms}, ${r.record}, ${r.prev_hash}, ${r.hash}, ${r.signature}, ${r.request_body}, ${r.response_body})`)
+  await sql`insert into exchange_message_log (node, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, request_body, response_body)
+    values ${sql.join(values)} on conflict (node, seq) do nothing`.execute(db)
+}
+
+export interface VerifyLogResult {
+  ok: boolean
+  records: number
+  nodes: number
+  /** The first record (in node, seq order) that fails, and why. */
+  firstBad?: { node: string; seq: number; reason: string }
+}
+
+/**
+ * Verifies rows offline with the gateway's public key: per node, sequence numbers without gaps
+ * from 1, each record's hash over its canonical JSON, the link to the previous hash, the columns
+ * repeated in the row, and the Ed25519 signature. Rows must come in (node, seq) order.
+ */
+export function verifyMessageLog(rows: Iterable<LogRow & { columns?: Partial<CallFacts> }>, publicKey: KeyObject): VerifyLogResult {
+  let node: string | undefined
+  let prev = GENESIS_HASH
+  let expectSeq = 1
+  let records = 0
+  let nodes = 0
+  for (const r of rows) {
+    records++
+    const seq = Number(r.seq)
+    if (r.node !== node) {
+      node = r.node
+      nodes++
+      prev = GENESIS_HASH
+      expectSeq = 1
+    }
+    const bad = (reason: string): VerifyLogResult => ({ ok: false, records, nodes, firstBad: { node: r.node, seq, reason } })
+    if (seq !== expectSeq) return bad(seq > expectSeq ? `records ${expectSeq}..${seq - 1} are missing` : 'sequence out of order')
+    let facts: SignedRecord
+    try {
+      facts = JSON.parse(r.record) as SignedRecord
+    } catch {
+      return bad('record is not valid JSON')
+    }
+    if (canonicalJson(facts) !== r.record) return bad('record is not in canonical form')
+    if (facts.node !== r.node || facts.seq !== seq) return bad('record names another node or sequence number')
+    if (facts.prev_hash !== r.prev_hash || r.prev_hash !== prev) return bad('prev_hash does not match the previous record (a record was removed, added or reordered)')
+    if (hashRecord(r.record) !== r.hash) return bad('hash does not match the record (the record was altered)')
+    if (!verifyHashSignature(publicKey, r.hash, r.signature)) return bad('signature does not verify with the gateway public key')
+    for (const [k, v] of Object.entries(r.columns ?? {})) {
+      if (v !== undefined && String(v) !== String(facts[k as keyof CallFacts])) return bad(`column ${k} differs from the signed record`)
+    }
+    prev = r.hash
+    expectSeq = seq + 1
+  }
+  return { ok: true, records, nodes }
+}
+
+/** Reads the stored log in (node, seq) order in pages, for verification. */
+export async function* readLogRows(db: Db, page = 2000): AsyncGenerator<LogRow & { columns: Partial<CallFacts> }> {
+  let after: { node: string; seq: number } = { node: '', seq: 0 }
+  for (;;) {
+    const { rows } = await sql<{ node: string; seq: string; record: string; prev_hash: string; hash: string; signature: string; client: string; provider: string; service: string; method: string; status: number; duration_ms: number; at: Date }>`
+      select node, seq::text as seq, record, prev_hash, hash, signature, client, provider, service, method, status, duration_ms, at
+      from exchange_message_log where (node, seq) > (${after.node}, ${after.seq}::bigint) order by node, seq limit ${page}`.execute(db)
+    if (rows.length === 0) return
+    for (const r of rows) {
+      yield {
+        node: r.node, seq: Number(r.seq), record: r.record, prev_hash: r.prev_hash, hash: r.hash, signature: r.signature,
+        columns: { client: r.client, provider: r.provider, service: r.service, method: r.method, status: r.status, duration_ms: r.duration_ms, at: new Date(r.at).toISOString() },
+      }
+    }
+    const last = rows[rows.length - 1]
+    after = { node: last.node, seq: Number(last.seq) }
+  }
+}

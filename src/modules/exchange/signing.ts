@@ -1,0 +1,61 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** The gateway's Ed25519 key pair: signs every message-log record. */
+export interface SigningKey {
+  privateKey: KeyObject
+  publicKey: KeyObject
+  /** First 16 hex of the SHA-256 of the public key (DER), written into every record. */
+  keyId: string
+  publicKeyPem: string
+}
+
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)
+}
+
+function fromPrivatePem(pem: string): SigningKey {
+  const privateKey = createPrivateKey(pem)
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('EXCHANGE_SIGNING_KEY must be an Ed25519 private key (PKCS#8 PEM)')
+  const publicKey = createPublicKey(privateKey)
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey), publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }
+}
+
+/**
+ * The key from EXCHANGE_SIGNING_KEY, or else the one stored in `<dir>/signing-key.pem`, generated
+ * on first use with mode 0600 (created exclusively, so two processes starting at once agree).
+ * The public key is written next to it for offline verification.
+ */
+export function loadSigningKey(pem: string | undefined, dir: string): SigningKey {
+  if (pem) return fromPrivatePem(pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const file = join(dir, 'signing-key.pem')
+  let key: SigningKey
+  try {
+    key = fromPrivatePem(readFileSync(file, 'utf8'))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    const { privateKey } = generateKeyPairSync('ed25519')
+    try {
+      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+    key = fromPrivatePem(readFileSync(file, 'utf8'))
+  }
+  writeFileSync(join(dir, 'signing-key.pub.pem'), key.publicKeyPem, { mode: 0o644 })
+  return key
+}
+
+export function signHash(key: SigningKey, hashHex: string): string {
+  return sign(null, Buffer.from(hashHex, 'hex'), key.privateKey).toString('base64')
+}
+
+export function verifyHashSignature(publicKey: KeyObject, hashHex: string, signatureB64: string): boolean {
+  try {
+    return verify(null, Buffer.from(hashHex, 'hex'), publicKey, Buffer.from(signatureB64, 'base64'))
+  } catch {
+    return false
+  }
+}
