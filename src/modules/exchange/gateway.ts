@@ -103,11 +103,12 @@ export function forwardedPath(rawUrl: string): { provider: string; service: stri
 }
 
 /** The access decision, from the in-memory registry: who calls, may they, are they suspended. */
-export function decideAccess(snap: RegistrySnapshot, key: string | undefined, providerCode: string, serviceCode: string, now: Date, peerFingerprint: string | null): { system: SystemRow; service: ServiceRow } {
+export function decideAccess(snap: RegistrySnapshot, key: string | undefined, providerCode: string, serviceCode: string, now: Date, peerFingerprint: string | null, identified?: (s: SystemRow) => void): { system: SystemRow; service: ServiceRow } {
   if (!key) throw err(401, 'EXCHANGE_KEY_REQUIRED', 'Thiếu khoá của hệ thống gọi (X-Exchange-Key).', 'The calling system\'s key is missing (X-Exchange-Key).')
   const parsed = parseGatewayKey(key)
   const system = parsed && snap.systemsByPrefix.get(parsed.prefix)
   if (!parsed || !system || !sameHash(system.api_key_hash, parsed.hash)) throw err(401, 'EXCHANGE_UNKNOWN_CLIENT', 'Khoá hệ thống không hợp lệ.', 'Unknown or invalid system key.')
+  identified?.(system)
   if (system.tls_client_fingerprint && system.tls_client_fingerprint !== peerFingerprint) {
     throw err(403, 'CLIENT_CERTIFICATE_REQUIRED', 'Hệ thống này phải gọi qua TLS hai chiều với chứng thư đã đăng ký.', 'This system must call over mutual TLS with its registered client certificate.')
   }
@@ -195,9 +196,10 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
         const key = req.headers[KEY_HEADER]
         const sock = req.raw.socket as Partial<TLSSocket>
         const fp = typeof sock.getPeerCertificate === 'function' ? (sock.getPeerCertificate()?.fingerprint256 ?? null) : null
-        const { system, service } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp)
-        c.system = system
-        c.client = `${system.member_code}/${system.code}`
+        const { service } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp, (system) => {
+          c.system = system
+          c.client = `${system.member_code}/${system.code}`
+        })
         c.target = service
         const declared = Number(req.headers['content-length'] ?? 0)
         if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)

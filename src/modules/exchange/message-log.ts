@@ -83,7 +83,7 @@ export class MessageLog {
     const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs)
     await log.#recover()
     const { rows } = await sql<{ seq: string; hash: string }>`select seq::text as seq, hash from exchange_message_log
-      where node = ${opts.node} order by seq desc limit 1`.execute(db)
+      where node = ${opts.node} order by exchange_message_log.seq desc limit 1`.execute(db)
     if (rows[0]) {
       log.#seq = Number(rows[0].seq)
       log.#prev = rows[0].hash
@@ -246,7 +246,7 @@ export async function* readLogRows(db: Db, page = 2000): AsyncGenerator<LogRow &
   for (;;) {
     const { rows } = await sql<{ node: string; seq: string; record: string; prev_hash: string; hash: string; signature: string; client: string; provider: string; service: string; method: string; status: number; duration_ms: number; at: Date }>`
       select node, seq::text as seq, record, prev_hash, hash, signature, client, provider, service, method, status, duration_ms, at
-      from exchange_message_log where (node, seq) > (${after.node}, ${after.seq}::bigint) order by node, seq limit ${page}`.execute(db)
+      from exchange_message_log where (node, seq) > (${after.node}, ${after.seq}::bigint) order by exchange_message_log.node, exchange_message_log.seq limit ${page}`.execute(db)
     if (rows.length === 0) return
     for (const r of rows) {
       yield {

@@ -205,7 +205,7 @@ export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppCont
     }
     const { rows } = await sql<{ node: string; seq: string; at: Date; record: string; hash: string; signature: string; has_bodies: boolean }>`
       select node, seq::text as seq, at, record, hash, signature, (request_body is not null) as has_bodies from exchange_message_log
-      where ${sql.join(conds, sql` and `)} order by at desc, node desc, seq desc limit ${q.limit}`.execute(ctx.db)
+      where ${sql.join(conds, sql` and `)} order by exchange_message_log.at desc, exchange_message_log.node desc, exchange_message_log.seq desc limit ${q.limit}`.execute(ctx.db)
     const items = rows.map((r) => ({ ...JSON.parse(r.record), hash: r.hash, signature: r.signature, bodies_stored: r.has_bodies, cursor: `${new Date(r.at).toISOString()}|${r.node}|${r.seq}` }))
     return { items, next_cursor: rows.length === q.limit ? items[items.length - 1].cursor : null }
   })

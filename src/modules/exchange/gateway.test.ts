@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { createPublicKey } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { promisify } from 'node:util'
+import { sql } from 'kysely'
+import type { Platform } from '../../platform/runtime.ts'
+import { startTestPlatform } from '../../platform/testing/test-platform.ts'
+import { calendarModule } from '../calendar/index.ts'
+import { complianceModule } from '../compliance/index.ts'
+import { geoModule } from '../geo/index.ts'
+import { identityModule } from '../identity/index.ts'
+import { createTestUser, type TestUser } from '../identity/test-factories.ts'
+import { forwardedPath } from './gateway.ts'
+import { exchangeModule, exchangeRuntime } from './index.ts'
+import { MessageLog, readLogRows, verifyMessageLog } from './message-log.ts'
+import { loadSigningKey } from './signing.ts'
+import { checkProviderHealth } from './stats.ts'
+import { grant, rawCall, registerService, registerSystem, startProvider } from './test-helpers.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'hb-exchange-'))
+let platform: Platform
+let base: string
+let provider: Awaited<ReturnType<typeof startProvider>>
+let admin: TestUser, officerSYT: TestUser, officerSXD: TestUser, citizen: TestUser
+let caller: { id: string; api_key: string }, noRight: { id: string; api_key: string }, expired: { id: string; api_key: string }, grouped: { id: string; api_key: string }
+let serviceId: string
+
+before(async () => {
+  provider = await startProvider()
+  platform = await startTestPlatform({
+    modules: [geoModule, identityModule, calendarModule, exchangeModule, complianceModule],
+    config: { env: { EXCHANGE_DIR: dir, EXCHANGE_NODE: 'gw-test', EXCHANGE_LOG_FLUSH_MS: '20' } } as never,
+  })
+  const db = platform.ctx.db
+  ;[admin, officerSYT, officerSXD, citizen] = await Promise.all([createTestUser(db, 'province_admin'), createTestUser(db, 'officer', '11.SYT'), createTestUser(db, 'officer', '11.SXD'), createTestUser(db, 'citizen')])
+  const his = await registerSystem(platform, admin, { code: 'SYT', unit: '11.SYT' }, 'his')
+  serviceId = (await registerService(platform, admin, his.id, 'patients', `${provider.url}/api/v1`, { timeout_ms: 500, max_request_bytes: 1000, max_response_bytes: 100_000, health_path: '/health' })).id
+  caller = await registerSystem(platform, admin, { code: 'SXD', unit: '11.SXD' }, 'permits')
+  noRight = await registerSystem(platform, admin, { code: 'SXD', unit: '11.SXD' }, 'archive')
+  expired = await registerSystem(platform, admin, { code: 'SXD', unit: '11.SXD' }, 'old')
+  grouped = await registerSystem(platform, admin, { code: 'SXD', unit: '11.SXD' }, 'grouped')
+  const now = Date.now()
+  await grant(platform, admin, { service_id: serviceId, system_id: caller.id, valid_from: new Date(now - 86400_000).toISOString(), valid_until: new Date(now + 30 * 86400_000).toISOString() })
+  await grant(platform, admin, { service_id: serviceId, system_id: expired.id, valid_from: new Date(now - 10 * 86400_000).toISOString(), valid_until: new Date(now - 86400_000).toISOString() })
+  const g = await platform.app.inject({ method: 'POST', url: '/api/exchange/groups', headers: admin.headers, payload: { code: 'construction', name: 'Construction systems', system_ids: [grouped.id] } })
+  assert.equal(g.statusCode, 200)
+  await grant(platform, admin, { service_id: serviceId, group_code: 'construction' })
+  await platform.app.listen({ port: 0, host: '127.0.0.1' })
+  const addr = platform.app.server.address() as { port: number }
+  base = `http://127.0.0.1:${addr.port}`
+})
+after(async () => {
+  await platform?.close()
+  await provider?.close()
+})
+
+const gw = (path: string, key: string | undefined, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {}) =>
+  rawCall(base, init.method ?? 'GET', `/gw/SYT/patients${path}`, { ...(key ? { 'x-exchange-key': key } : {}), ...(init.headers ?? {}) }, init.body, { chunked: init.chunked })
+
+test('a known caller with a valid right reaches the provider, which learns who calls', async () => {
+  const r = await gw('/records/42?full=1', caller.api_key, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' })
+  assert.equal(r.status, 200)
+  const echo = r.json()
+  assert.equal(echo.url, '/api/v1/records/42?full=1')
+  assert.equal(echo.body, '{"a":1}')
+  assert.equal(echo.headers['x-hoaban-client'], 'SXD/permits')
+  assert.match(echo.headers['x-hoaban-request-id'], /^[0-9a-f-]{36}$/)
+  assert.equal(echo.headers['x-hoaban-service'], 'SYT/patients/v1')
+  assert.equal(echo.headers['x-exchange-key'], undefined, 'the caller key never reaches the provider')
+  assert.equal(r.headers['x-provider'], 'yes')
+  assert.equal(r.headers['x-hoaban-request-id'], echo.headers['x-hoaban-request-id'])
+  assert.equal(r.headers['x-hoaban-client'], undefined, "the provider's x-hoaban-* headers are dropped")
+  assert.equal(r.headers['keep-alive'], undefined, 'hop-by-hop headers are not passed back')
+  // A right through a group works too.
+  assert.equal((await gw('/x', grouped.api_key)).status, 200)
+  // A provider's 4xx/5xx is passed through as is.
+  const s = await gw('/status/404', caller.api_key)
+  assert.equal(s.status, 404)
+})
+
+test('unknown callers get 401, callers without a valid right 403, unknown services 404', async () => {
+  const none = await gw('/x', undefined)
+  assert.equal(none.status, 401)
+  assert.equal(none.json().error.code, 'EXCHANGE_KEY_REQUIRED')
+  const bad = await gw('/x', 'gw_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+  assert.equal(bad.status, 401)
+  assert.equal(bad.json().error.code, 'EXCHANGE_UNKNOWN_CLIENT')
+  const forged = await gw('/x', caller.api_key.slice(0, -2) + 'zz')
+  assert.equal(forged.status, 401)
+  const nr = await gw('/x', noRight.api_key)
+  assert.equal(nr.status, 403)
+  assert.equal(nr.json().error.code, 'NO_RIGHT')
+  const ex = await gw('/x', expired.api_key)
+  assert.equal(ex.status, 403)
+  assert.equal(ex.json().error.code, 'RIGHT_NOT_VALID')
+  const unknown = await rawCall(base, 'GET', '/gw/SYT/nothing/x', { 'x-exchange-key': caller.api_key })
+  assert.equal(unknown.status, 404)
+  assert.equal(unknown.json().error.code, 'EXCHANGE_UNKNOWN_SERVICE')
+  const before = provider.seen.length
+  await gw('/x', noRight.api_key, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })
+  assert.equal(provider.seen.length, before, 'a refused call never reaches the provider')
+})
+
+test('a revoked right stops working at once', async () => {
+  const sys = await registerSystem(platform, admin, { code: 'SXD', unit: '11.SXD' }, 'revoked')
+  const right = await grant(platform, admin, { service_id: serviceId, system_id: sys.id })
+  assert.equal((await gw('/x', sys.api_key)).status, 200)
+  const del = await platform.app.inject({ method: 'DELETE', url: `/api/exchange/rights/${right.id}`, headers: admin.headers })
+  assert.equal(del.statusCode, 200)
+  assert.equal((await gw('/x', sys.api_key)).status, 403)
+})
+
+test('a system registered with a client certificate must call over mutual TLS', async () => {
+  const sys = await registerSystem(platform, admin, { code: 'SXD', unit: '11.SXD' }, 'mtls', { tls_client_fingerprint: 'ab'.repeat(32) })
+  await grant(platform, admin, { service_id: serviceId, system_id: sys.id })
+  const r = await gw('/x', sys.api_key)
+  assert.equal(r.status, 403)
+  assert.equal(r.json().error.code, 'CLIENT_CERTIFICATE_REQUIRED')
+})
+
+test('path traversal, plain or encoded, is refused with 400 before anything is forwarded', async () => {
+  const before = provider.seen.length
+  for (const p of ['/../admin', '/a/%2e%2e/admin', '/%252e%252e/admin', '/a%2fb', '/.%2E/x', '/a/%5c..%5cadmin', '/x%00y']) {
+    const r = await gw(p, caller.api_key)
+    assert.equal(r.status, 400, p)
+    assert.match(r.json().error.code, /^(PATH_TRAVERSAL|INVALID_PATH)$/, p)
+  }
+  assert.equal(provider.seen.length, before)
+  assert.deepEqual(forwardedPath('/gw/A/b/c/d%20e?q=1'), { provider: 'A', service: 'b', rest: 'c/d%20e', query: '?q=1' })
+})
+
+test('caller-supplied identity and hop-by-hop headers are not passed on', async () => {
+  const r = await gw('/h', caller.api_key, {
+    headers: { 'x-hoaban-client': 'SYT/his', 'x-hoaban-request-id': 'mine', connection: 'keep-alive, x-secret', 'x-secret': 'hidden', 'x-forwarded-for': '1.2.3.4', cookie: 'hb_session=abc', 'x-custom': 'kept' },
+  })
+  assert.equal(r.status, 200)
+  const h = r.json().headers
+  assert.equal(h['x-hoaban-client'], 'SXD/permits')
+  assert.notEqual(h['x-hoaban-request-id'], 'mine')
+  assert.equal(h['x-secret'], undefined)
+  assert.equal(h['x-forwarded-for'], undefined)
+  assert.equal(h.cookie, undefined)
+  assert.equal(h['x-custom'], 'kept')
+})
+
+test('bodies over the limit are refused both ways; a slow provider gives 504', async () => {
+  const before = provider.seen.length
+  const big = await gw('/x', caller.api_key, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(2000, 1) })
+  assert.equal(big.status, 413)
+  assert.equal(big.json().error.code, 'REQUEST_TOO_LARGE')
+  const chunked = await gw('/x', caller.api_key, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(5000, 32), chunked: true })
+  assert.equal(chunked.status, 413)
+  assert.equal(provider.seen.length, before, 'nothing reached the provider')
+  const within = await gw('/x', caller.api_key, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(900, 32), chunked: true })
+  assert.equal(within.status, 200)
+  const bigRes = await gw('/big?n=200000', caller.api_key)
+  assert.equal(bigRes.status, 502)
+  assert.equal(bigRes.json().error.code, 'RESPONSE_TOO_LARGE')
+  assert.equal((await gw('/big?n=50000', caller.api_key)).body.length, 50000)
+  const t0 = Date.now()
+  const slow = await gw('/slow', caller.api_key)
+  assert.equal(slow.status, 504)
+  assert.equal(slow.json().error.code, 'UPSTREAM_TIMEOUT')
+  assert.ok(Date.now() - t0 < 2500)
+})
+
+test('an unreachable provider: idempotent calls are retried, others are not; both end in 502', async () => {
+  const dead = await startProvider()
+  const url = dead.url
+  await dead.close()
+  const his = await registerSystem(platform, admin, { code: 'SYT', unit: '11.SYT' }, 'dead')
+  const svc = await registerService(platform, admin, his.id, 'dead', url)
+  await grant(platform, admin, { service_id: svc.id, system_id: caller.id })
+  const g = await rawCall(base, 'GET', '/gw/SYT/dead/x', { 'x-exchange-key': caller.api_key })
+  assert.equal(g.status, 502)
+  assert.equal(g.json().error.code, 'UPSTREAM_UNAVAILABLE')
+  const p = await rawCall(base, 'POST', '/gw/SYT/dead/x', { 'x-exchange-key': caller.api_key, 'content-type': 'application/json' }, '{}')
+  assert.equal(p.status, 502)
+})
+
+test('every call is in the signed, chained log; tampering is detected, offline too', async () => {
+  const rt = exchangeRuntime(platform.ctx)
+  await gw('/log-me', caller.api_key, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"secret":"x"}' })
+  await rt.log.flush()
+  const db = platform.ctx.db
+  const rows = []
+  for await (const r of readLogRows(db)) rows.push(r)
+  assert.ok(rows.length >= 10)
+  const pub = createPublicKey(rt.key.publicKeyPem)
+  assert.deepEqual(verifyMessageLog(rows, pub), { ok: true, records: rows.length, nodes: 1 })
+  const last = JSON.parse(rows[rows.length - 1].record)
+  assert.equal(last.client, 'SXD/permits')
+  assert.equal(last.request_bytes, 14)
+  assert.match(last.request_sha256, /^[0-9a-f]{64}$/)
+  assert.equal(last.status, 200)
+  const denied = rows.map((r) => JSON.parse(r.record)).find((r) => r.outcome === 'NO_RIGHT')
+  assert.equal(denied.client, 'SXD/archive')
+
+  // The log API shows records to the provider's and the caller's units, signed.
+  const asSYT = await platform.app.inject({ method: 'GET', url: '/api/exchange/log?limit=5', headers: officerSYT.headers })
+  assert.equal(asSYT.statusCode, 200)
+  assert.equal(asSYT.json().items.length, 5)
+  assert.match(asSYT.json().items[0].signature, /^[A-Za-z0-9+/=]{88}$/)
+
+  // Offline: the command checks an export with only the public key.
+  const exportFile = join(dir, 'export.ndjson')
+  const pubFile = join(dir, 'pub.pem')
+  writeFileSync(pubFile, rt.key.publicKeyPem)
+  writeFileSync(exportFile, rows.map((r) => JSON.stringify(r)).join('\n') + '\n')
+  const run = promisify(execFile)
+  const ok = await run(process.execPath, ['--import', 'tsx', 'src/modules/exchange/verify-log-command.ts', '--file', exportFile, '--public-key', pubFile])
+  assert.match(ok.stdout, /OK/)
+
+  // Alter one record in the database: the first bad record is named.
+  const victim = rows[4]
+  await sql`update exchange_message_log set record = replace(record, '"status":', '"status":1') , status = status where node = ${victim.node} and seq = ${victim.seq}`.execute(db)
+  const tampered = []
+  for await (const r of readLogRows(db)) tampered.push(r)
+  const v = verifyMessageLog(tampered, pub)
+  assert.equal(v.ok, false)
+  assert.equal(v.firstBad?.seq, victim.seq)
+  writeFileSync(exportFile, tampered.map((r) => JSON.stringify(r)).join('\n') + '\n')
+  await assert.rejects(run(process.execPath, ['--import', 'tsx', 'src/modules/exchange/verify-log-command.ts', '--file', exportFile, '--public-key', pubFile]), (e: { code: number; stdout: string }) => e.code === 1 && e.stdout.includes(`seq ${victim.seq}`))
+
+  // Removing a record breaks the chain at the next one; a record signed by another key fails.
+  const gap = rows.filter((r) => r.seq !== 3)
+  assert.equal(verifyMessageLog(gap, pub).firstBad?.seq, 4)
+  const other = loadSigningKey(undefined, mkdtempSync(join(tmpdir(), 'hb-key-')))
+  assert.equal(verifyMessageLog(rows, other.publicKey).firstBad?.reason, 'signature does not verify with the gateway public key')
+  await sql`update exchange_message_log set record = ${victim.record} where node = ${victim.node} and seq = ${victim.seq}`.execute(db)
+})
+
+test('records journaled but not yet in the database survive a crash', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const crashDir = mkdtempSync(join(tmpdir(), 'hb-journal-'))
+  const first = await MessageLog.open(db, key, { node: 'crash-node', dir: crashDir, flushMs: 1_000_000_000 })
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `r${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1.5, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  for (let i = 0; i < 5; i++) first.append(facts(i))
+  assert.equal(first.pendingCount, 5)
+  // The process "dies" here: nothing was flushed. A new process opens the same journal.
+  const second = await MessageLog.open(db, key, { node: 'crash-node', dir: crashDir, flushMs: 10 })
+  second.append(facts(5))
+  await second.close()
+  const rows = []
+  for await (const r of readLogRows(db)) if (r.node === 'crash-node') rows.push(r)
+  assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6])
+  assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+})
+
+test('statistics per service and provider health checks', async () => {
+  await exchangeRuntime(platform.ctx).log.flush()
+  const checks = await checkProviderHealth(platform.ctx.db, new Date())
+  assert.deepEqual(checks.find((c) => c.service === 'SYT/patients'), { service: 'SYT/patients', ok: true })
+  assert.deepEqual(checks.find((c) => c.service === 'SYT/dead'), { service: 'SYT/dead', ok: false })
+  const r = await platform.app.inject({ method: 'GET', url: '/api/exchange/stats', headers: admin.headers })
+  assert.equal(r.statusCode, 200)
+  const s = r.json().items.find((i: { service: string }) => i.service === 'patients')
+  assert.ok(s.calls >= 10)
+  assert.ok(s.failures >= 2, 'timeouts and too-large responses count as failures')
+  assert.ok(s.p50_ms > 0 && s.p50_ms <= s.p95_ms && s.p95_ms <= s.p99_ms)
+  assert.ok(s.last_success_at && s.last_failure_at)
+  assert.equal(s.health.ok, true)
+})
+
+test('registry routes: roles and units', async () => {
+  for (const url of ['/api/exchange/members', '/api/exchange/systems', '/api/exchange/services', '/api/exchange/rights', '/api/exchange/log', '/api/exchange/stats', '/api/exchange/groups']) {
+    assert.equal((await platform.app.inject({ method: 'GET', url })).statusCode, 401, url)
+    assert.equal((await platform.app.inject({ method: 'GET', url, headers: citizen.headers })).statusCode, 403, url)
+  }
+  for (const url of ['/api/exchange/members', '/api/exchange/systems', '/api/exchange/services', '/api/exchange/rights', '/api/exchange/groups']) {
+    assert.equal((await platform.app.inject({ method: 'POST', url, headers: officerSYT.headers, payload: {} })).statusCode, 403, url)
+  }
+  assert.equal((await platform.app.inject({ method: 'DELETE', url: '/api/exchange/rights/00000000-0000-0000-0000-000000000000', headers: officerSYT.headers })).statusCode, 403)
+  // Officers see only their own unit's members and systems; never a key hash.
+  const sxd = (await platform.app.inject({ method: 'GET', url: '/api/exchange/systems', headers: officerSXD.headers })).json().items
+  assert.ok(sxd.length >= 4 && sxd.every((s: { member_code: string }) => s.member_code === 'SXD'))
+  assert.ok(sxd.every((s: Record<string, unknown>) => !('api_key_hash' in s) && !('api_key' in s)))
+  const syt = (await platform.app.inject({ method: 'GET', url: '/api/exchange/members', headers: officerSYT.headers })).json().items
+  assert.deepEqual(syt.map((m: { code: string }) => m.code), ['SYT'])
+  const logSXD = (await platform.app.inject({ method: 'GET', url: '/api/exchange/log?limit=500', headers: officerSXD.headers })).json().items
+  assert.ok(logSXD.every((r: { provider: string; client: string }) => r.provider === 'SXD' || r.client.startsWith('SXD/')))
+  // The public key is public.
+  const pk = await platform.app.inject({ method: 'GET', url: '/api/exchange/log/public-key' })
+  assert.equal(pk.statusCode, 200)
+  assert.match(pk.json().public_key_pem, /BEGIN PUBLIC KEY/)
+  // Bad input: unknown unit, bad base URL, duplicate code.
+  assert.equal((await platform.app.inject({ method: 'POST', url: '/api/exchange/members', headers: admin.headers, payload: { code: 'X1', name: 'x', unit_code: 'nope' } })).json().error.code, 'UNKNOWN_UNIT')
+  const sys = (await platform.app.inject({ method: 'GET', url: '/api/exchange/systems', headers: admin.headers })).json().items[0]
+  assert.equal((await platform.app.inject({ method: 'POST', url: '/api/exchange/services', headers: admin.headers, payload: { system_id: sys.id, code: 'bad', name: 'b', base_url: 'file:///etc/passwd' } })).json().error.code, 'INVALID_BASE_URL')
+  assert.equal((await platform.app.inject({ method: 'POST', url: '/api/exchange/members', headers: admin.headers, payload: { code: 'SYT', name: 'x', unit_code: '11.SYT' } })).statusCode, 409)
+})
