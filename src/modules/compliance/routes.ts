@@ -7,6 +7,7 @@ import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
 import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../../platform/http/idempotency.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { AppContext } from '../../platform/module.ts'
+import { getOrgUnit } from '../identity/index.ts'
 import { complianceConfig } from './config.ts'
 import { evaluateCompliance } from './evaluator.ts'
 import { QUESTIONS } from './questionnaire.ts'
@@ -172,6 +173,9 @@ export async function complianceRoutes(fastify: FastifyInstance, ctx: AppContext
       if (!console && b.unit_code && b.unit_code !== p.unitCode) throw forbidden('An agent key reports only for its own unit.', 'Khoá của tác tử chỉ báo cáo cho đơn vị của mình.')
       return { ...b, unit_code: unit }
     })
+    for (const unit of new Set(rows.map((b) => b.unit_code))) {
+      if (!(await getOrgUnit(ctx.db, unit))) throw badRequest('UNKNOWN_UNIT', `Không có đơn vị mã "${unit}".`, `Unknown unit "${unit}".`)
+    }
     const r = await runIdempotent(ctx.db, { scope: `POST /api/compliance/agents/heartbeat|${actorOf(p)}`, key, fingerprint: requestFingerprint(beats) }, async (tx) => {
       const n = await recordHeartbeats(tx, rows, actorOf(p), ctx.clock())
       // Re-evaluate soon (one job per minute at most), so a unit that became compliant is restored quickly.
