@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { canonicalJson } from '../../platform/canonical-json.ts'
@@ -153,12 +153,15 @@ export class MessageLog {
     if (this.#pending.length > 0) await this.flush()
   }
 
-  /** Replaces the journal by the records not yet in the database (synchronous: no append interleaves). */
+  /**
+   * Replaces the journal by the records not yet in the database (synchronous: no append
+   * interleaves). The rename is atomic for a crashing process; like the appends, it is not
+   * fsynced, so the journal protects against a process crash, not against a power cut.
+   */
   #rewriteJournal(rest: Pending[]): void {
     const tmp = `${this.#journal}.tmp`
     const fd = openSync(tmp, 'w', 0o600)
-    for (const r of rest) writeSync(fd, journalLine(r))
-    fsyncSync(fd)
+    if (rest.length > 0) writeSync(fd, rest.map(journalLine).join(''))
     closeSync(fd)
     renameSync(tmp, this.#journal)
     closeSync(this.#fd)
