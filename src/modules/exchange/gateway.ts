@@ -213,6 +213,8 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
       method: [...GATEWAY_METHODS],
       url: '/gw/:provider/:service/*',
       bodyLimit: HARD_BODY_LIMIT,
+      // The provider's own headers pass through; the web-page headers (CSP…) are not for API calls.
+      helmet: false,
       onRequest: authorize,
       config: {
         compress: false,
