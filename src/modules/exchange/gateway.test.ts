@@ -155,6 +155,9 @@ test('bodies over the limit are refused both ways; a slow provider gives 504', a
   const chunked = await gw('/x', caller.api_key, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(5000, 32), chunked: true })
   assert.equal(chunked.status, 413)
   assert.equal(provider.seen.length, before, 'nothing reached the provider')
+  await exchangeRuntime(platform.ctx).log.flush()
+  const logged = (await sql<{ n: number }>`select count(*)::int as n from exchange_message_log where method = 'PUT' and status = 413 and client = 'SXD/permits'`.execute(platform.ctx.db)).rows[0].n
+  assert.equal(logged, 1, 'the refused chunked call is in the log too')
   const within = await gw('/x', caller.api_key, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(900, 32), chunked: true })
   assert.equal(within.status, 200)
   const bigRes = await gw('/big?n=200000', caller.api_key)

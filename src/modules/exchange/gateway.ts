@@ -36,6 +36,7 @@ interface CallState {
   path: string
   system?: SystemRow
   target?: ServiceRow
+  recorded?: boolean
 }
 
 declare module 'fastify' {
@@ -171,6 +172,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
 
     const record = (req: FastifyRequest, status: number, outcome: string, reqBody: Buffer, resBody: Buffer, store: boolean) => {
       const c = req.exchangeCall!
+      c.recorded = true
       const facts: CallFacts = {
         at: c.at.toISOString(), request_id: c.requestId, client: c.client, provider: c.provider, service: c.service, method: req.method, path: c.path,
         status, outcome, request_bytes: reqBody.length, response_bytes: resBody.length, duration_ms: Math.round((performance.now() - c.started) * 1000) / 1000,
@@ -216,6 +218,11 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
       // The provider's own headers pass through; the web-page headers (CSP…) are not for API calls.
       helmet: false,
       onRequest: authorize,
+      // A call refused after authorization by something else (e.g. a chunked body over the limit
+      // while it was read) is logged once its answer is sent, with the status it got.
+      onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
+        if (req.exchangeCall && !req.exchangeCall.recorded) record(req, reply.statusCode, reply.statusCode === 413 ? 'REQUEST_TOO_LARGE' : 'GATEWAY_ERROR', Buffer.alloc(0), Buffer.alloc(0), false)
+      },
       config: {
         compress: false,
         rateLimit: {
