@@ -202,45 +202,69 @@ export interface VerifyLogResult {
 }
 
 /**
- * Verifies rows offline with the gateway's public key: per node, sequence numbers without gaps
- * from 1, each record's hash over its canonical JSON, the link to the previous hash, the columns
- * repeated in the row, and the Ed25519 signature. Rows must come in (node, seq) order.
+ * Verifies rows offline with the gateway's public key, one at a time (constant memory): per node,
+ * sequence numbers without gaps from 1, each record's hash over its canonical JSON, the link to
+ * the previous hash, the columns repeated in the row, and the Ed25519 signature. Rows must come
+ * in (node, seq) order. `push` answers false at the first bad record; `result` tells which.
  */
-export function verifyMessageLog(rows: Iterable<LogRow & { columns?: Partial<CallFacts> }>, publicKey: KeyObject): VerifyLogResult {
-  let node: string | undefined
-  let prev = GENESIS_HASH
-  let expectSeq = 1
-  let records = 0
-  let nodes = 0
-  for (const r of rows) {
-    records++
+export class LogVerifier {
+  #node: string | undefined
+  #prev = GENESIS_HASH
+  #expectSeq = 1
+  #records = 0
+  #nodes = 0
+  #bad: VerifyLogResult['firstBad']
+  constructor(private readonly publicKey: KeyObject) {}
+
+  push(r: LogRow & { columns?: Partial<CallFacts> }): boolean {
+    if (this.#bad) return false
+    this.#records++
     const seq = Number(r.seq)
-    if (r.node !== node) {
-      node = r.node
-      nodes++
-      prev = GENESIS_HASH
-      expectSeq = 1
+    if (r.node !== this.#node) {
+      this.#node = r.node
+      this.#nodes++
+      this.#prev = GENESIS_HASH
+      this.#expectSeq = 1
     }
-    const bad = (reason: string): VerifyLogResult => ({ ok: false, records, nodes, firstBad: { node: r.node, seq, reason } })
-    if (seq !== expectSeq) return bad(seq > expectSeq ? `records ${expectSeq}..${seq - 1} are missing` : 'sequence out of order')
+    const reason = this.#check(r, seq)
+    if (reason) {
+      this.#bad = { node: r.node, seq, reason }
+      return false
+    }
+    this.#prev = r.hash
+    this.#expectSeq = seq + 1
+    return true
+  }
+
+  #check(r: LogRow & { columns?: Partial<CallFacts> }, seq: number): string | undefined {
+    if (seq !== this.#expectSeq) return seq > this.#expectSeq ? `records ${this.#expectSeq}..${seq - 1} are missing` : 'sequence out of order'
     let facts: SignedRecord
     try {
       facts = JSON.parse(r.record) as SignedRecord
     } catch {
-      return bad('record is not valid JSON')
+      return 'record is not valid JSON'
     }
-    if (canonicalJson(facts) !== r.record) return bad('record is not in canonical form')
-    if (facts.node !== r.node || facts.seq !== seq) return bad('record names another node or sequence number')
-    if (facts.prev_hash !== r.prev_hash || r.prev_hash !== prev) return bad('prev_hash does not match the previous record (a record was removed, added or reordered)')
-    if (hashRecord(r.record) !== r.hash) return bad('hash does not match the record (the record was altered)')
-    if (!verifyHashSignature(publicKey, r.hash, r.signature)) return bad('signature does not verify with the gateway public key')
+    if (canonicalJson(facts) !== r.record) return 'record is not in canonical form'
+    if (facts.node !== r.node || facts.seq !== seq) return 'record names another node or sequence number'
+    if (facts.prev_hash !== r.prev_hash || r.prev_hash !== this.#prev) return 'prev_hash does not match the previous record (a record was removed, added or reordered)'
+    if (hashRecord(r.record) !== r.hash) return 'hash does not match the record (the record was altered)'
+    if (!verifyHashSignature(this.publicKey, r.hash, r.signature)) return 'signature does not verify with the gateway public key'
     for (const [k, v] of Object.entries(r.columns ?? {})) {
-      if (v !== undefined && String(v) !== String(facts[k as keyof CallFacts])) return bad(`column ${k} differs from the signed record`)
+      if (v !== undefined && String(v) !== String(facts[k as keyof CallFacts])) return `column ${k} differs from the signed record`
     }
-    prev = r.hash
-    expectSeq = seq + 1
+    return undefined
   }
-  return { ok: true, records, nodes }
+
+  result(): VerifyLogResult {
+    return this.#bad ? { ok: false, records: this.#records, nodes: this.#nodes, firstBad: this.#bad } : { ok: true, records: this.#records, nodes: this.#nodes }
+  }
+}
+
+/** Verifies a sequence of rows (see LogVerifier). */
+export function verifyMessageLog(rows: Iterable<LogRow & { columns?: Partial<CallFacts> }>, publicKey: KeyObject): VerifyLogResult {
+  const v = new LogVerifier(publicKey)
+  for (const r of rows) if (!v.push(r)) break
+  return v.result()
 }
 
 /** Reads the stored log in (node, seq) order in pages, for verification. */

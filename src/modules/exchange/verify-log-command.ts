@@ -11,27 +11,28 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../../platform/config.ts'
 import { openDatabase } from '../../platform/db/database.ts'
 import { exchangeConfig } from './config.ts'
-import { readLogRows, verifyMessageLog, type LogRow } from './message-log.ts'
+import { LogVerifier, readLogRows, type LogRow } from './message-log.ts'
 
 const { values } = parseArgs({ options: { 'public-key': { type: 'string' }, file: { type: 'string' } } })
 const config = loadConfig()
 const keyFile = values['public-key'] ?? `${exchangeConfig(config).dir}/signing-key.pub.pem`
 const publicKey = createPublicKey(readFileSync(keyFile, 'utf8'))
 
-let rows: LogRow[]
+const verifier = new LogVerifier(publicKey)
 if (values.file) {
-  rows = readFileSync(values.file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogRow)
+  const rows = readFileSync(values.file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogRow)
   rows.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : Number(a.seq) - Number(b.seq)))
+  for (const row of rows) if (!verifier.push(row)) break
 } else {
+  // Streams the table in pages: memory stays flat however long the log is.
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   try {
-    rows = []
-    for await (const r of readLogRows(database.db)) rows.push(r)
+    for await (const row of readLogRows(database.db)) if (!verifier.push(row)) break
   } finally {
     await database.close()
   }
 }
-const r = verifyMessageLog(rows, publicKey)
+const r = verifier.result()
 if (r.ok) {
   console.log(`Message log OK: ${r.records} records in ${r.nodes} chain(s) verified with ${keyFile}.`)
 } else {
