@@ -415,11 +415,11 @@ test("an officer signs in, finds the report in the unit's queue and takes it", a
 
     await page.getByLabel('Mật khẩu').fill(OFFICER.password)
     await page.getByRole('button', { name: 'Đăng nhập' }).click()
-    await page.locator(`.queue .item[data-code="${firstCode}"]`).waitFor()
+    await page.locator(`.queue-table tr[data-code="${firstCode}"]`).waitFor()
     assert.match(await page.locator('.who').innerText(), /Cán bộ Điện Biên Phủ \(E2E\)/)
     await shot(page, 'staff-queue')
 
-    await page.locator(`.queue .item[data-code="${firstCode}"] a.code`).click()
+    await page.locator(`.queue-table tr[data-code="${firstCode}"] a.code`).click()
     await page.locator('.card.actions').waitFor()
     // The reporter agreed to nothing: the officer does not see the contact.
     assert.match(await page.locator('main').innerText(), /Ẩn \(ẩn danh hoặc không đồng ý chia sẻ\)/)

@@ -6,7 +6,7 @@
 import './services.css'
 import { api, ApiError, errorText } from '../api.ts'
 import { checkbox, field, fill, h } from '../dom.ts'
-import { flushDossiers, listPendingDossiers, onDossierOutboxChange, putPendingDossier, removePendingDossier, sendPendingDossier, type PendingDossier, type PendingFile } from '../dossier-outbox.ts'
+import { flushDossiers, listPendingDossiers, notifyDossiers, onDossierOutboxChange, putPendingDossier, removePendingDossier, sendPendingDossier, type PendingDossier, type PendingFile } from '../dossier-outbox.ts'
 import { store, uuid, vnTime } from '../format.ts'
 import { dictionary, lang, pick } from '../i18n.ts'
 import { navigate } from '../router.ts'
@@ -415,6 +415,7 @@ async function submitForm(main: HTMLElement, code: string): Promise<void> {
       await putPendingDossier(pending).catch(() => undefined)
       const r = await sendPendingDossier(pending)
       if (r.ok) return navigate(`/dossiers/${r.code}`)
+      notifyDossiers()
       if (r.retry) {
         fill(main, h('section', { class: 'card pending dossier-waiting' }, h('h1', null, t('waitingTitle')), h('p', null, t('waitingBody')), h('a', { href: '#/dossiers' }, t('myDossiers'))))
         return
