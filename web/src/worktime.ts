@@ -40,7 +40,7 @@ export function officeCalendar(holidays: Holiday[]): OfficeCalendar {
     }
     return total
   }
-  return { between: (from, to) => (to >= from ? forward(from, to) : -forward(to, from)) }
+  return { between: (from, to) => (to >= from ? forward(from, to) : 0 - forward(to, from)) }
 }
 
 let cached: Promise<OfficeCalendar> | undefined
