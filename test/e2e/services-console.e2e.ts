@@ -87,6 +87,9 @@ test('a citizen signs up by phone, finds a procedure without diacritics and subm
     assert.match(await page.locator('main').innerText(), /Thành phần hồ sơ/)
     await assertFits(page)
     await shot(page, 'procedure', { maxHeight: 1400 })
+    await page.setViewportSize(DESKTOP)
+    await shot(page, 'procedure-desktop', { maxHeight: 1100 })
+    await page.setViewportSize(PHONE)
 
     await page.getByRole('link', { name: 'Nộp hồ sơ trực tuyến' }).click()
     await page.locator('form.dossier-form').waitFor()
@@ -137,6 +140,10 @@ test("an officer finds the dossier and the report together in the commune's queu
     assert.equal(await page.locator('.queue-table tbody tr[data-kind=report]').count(), 0)
     await page.selectOption('select[name=kind]', '')
     await shot(page, 'console-queue-desktop', { maxHeight: 900 })
+    await page.setViewportSize(PHONE)
+    await assertFits(page)
+    await shot(page, 'console-queue', { maxHeight: 1400 })
+    await page.setViewportSize(DESKTOP)
 
     // Keyboard: "/" focuses the filter; typing the code leaves one line; Enter on it opens it.
     await page.locator('h1').click()
@@ -159,6 +166,10 @@ test("an officer finds the dossier and the report together in the commune's queu
     // The result is an outgoing document of the unit, linked to the dossier.
     await page.locator('.linked li').first().waitFor()
     await shot(page, 'console-dossier-desktop', { maxHeight: 1300 })
+    await page.setViewportSize(PHONE)
+    await assertFits(page)
+    await shot(page, 'console-dossier', { maxHeight: 1800 })
+    await page.setViewportSize(DESKTOP)
     await step('return', /Đã trả kết quả/)
     assert.match(await page.locator('.timeline').innerText(), /Trả kết quả/)
     assert.equal((await sql<{ status: number }>`select status from dossiers where code = ${dossierCode}`.execute(e.platform.ctx.db)).rows[0].status, 10)
@@ -207,9 +218,33 @@ test("an officer finds the dossier and the report together in the commune's queu
     }
     await assertFits(c.page)
     await shot(c.page, 'dossier', { maxHeight: 1500 })
+    await c.page.setViewportSize(DESKTOP)
+    await shot(c.page, 'dossier-desktop', { maxHeight: 1100 })
     assert.deepEqual(c.problems, [])
   } finally {
     await c.context.close()
+  }
+})
+
+test('the citizen home (the report form) fits a 360 px phone and a desktop', async () => {
+  const { context, page, problems } = await open360()
+  try {
+    await page.goto(`${e.base}/#/`)
+    await page.locator('select[name=category] option[value=traffic]').waitFor({ state: 'attached' })
+    // Seven destinations in the main navigation, all reachable at 360 px (it scrolls sideways).
+    assert.equal(await page.locator('#nav a').count(), 7)
+    await assertFits(page)
+    await shot(page, 'home', { maxHeight: 1000 })
+    await page.setViewportSize(DESKTOP)
+    await shot(page, 'home-desktop', { maxHeight: 900 })
+    // English switch: the services page in English.
+    await page.locator('#lang').click()
+    await page.goto(`${e.base}/#/services`)
+    await page.locator('h1', { hasText: 'Online public services' }).waitFor()
+    await page.locator('#lang').click()
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
   }
 })
 

@@ -4,6 +4,7 @@
  * the online-dossier rate, weekly trend lines (uPlot, loaded only here) and the latest escalations.
  * All data comes from ../ioc-data.ts.
  */
+import 'uplot/dist/uPlot.min.css'
 import './ioc.css'
 import { errorText } from '../api.ts'
 import { fill, h } from '../dom.ts'
@@ -101,7 +102,7 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   const grid = main.querySelector<HTMLElement>('.wall-grid')!
   const mapP = import('../map.ts').then(({ createMap }) => createMap()).then((m) => (fill(mapBox, m.el), m))
   mapP.catch((e) => fill(mapBox, h('p', { class: 'hint' }, errorText(e))))
-  const uplotP = Promise.all([import('uplot'), import('uplot/dist/uPlot.min.css')]).then(([m]) => m.default)
+  const uplotP = import('uplot').then((m) => m.default)
   let plot: { destroy(): void } | undefined
 
   const draw = async (d: WallData) => {
