@@ -220,7 +220,7 @@ test('offline: the report waits on the phone ("đang chờ gửi") and is sent o
     await page.locator('.card.pending').waitFor()
     assert.match(await page.locator('#banner').innerText(), /Đang chờ gửi: 1/)
     const key = await page.evaluate(() => new Promise<string[]>((resolve) => {
-      const req = indexedDB.open('hoaban', 1)
+      const req = indexedDB.open('hoaban')
       req.onsuccess = () => {
         const r = req.result.transaction('outbox').objectStore('outbox').getAllKeys()
         r.onsuccess = () => resolve(r.result as string[])

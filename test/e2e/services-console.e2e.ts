@@ -273,13 +273,13 @@ test('a unit admin assigns several queue items at once to an officer', async () 
     await page.getByLabel(`Chọn ${rep}`).check()
     await page.selectOption('select[name=assignee]', { label: 'Cán bộ một cửa Điện Biên Phủ (E2E)' })
     await page.getByRole('button', { name: /Giao \d việc đã chọn/ }).click()
+    await page.getByText('Đã giao 2 việc; 0 việc không giao được.').waitFor()
     const d = (await sql<{ status: number; assignee: string | null }>`select status, assignee_user_id::text as assignee from dossiers where code = ${code}`.execute(e.platform.ctx.db)).rows[0]
     assert.equal(d.status, 4)
     const officerId = (await sql<{ id: string }>`select id::text as id from users where username = ${OFFICER.username}`.execute(e.platform.ctx.db)).rows[0].id
     assert.equal(d.assignee, officerId)
     const rr = (await sql<{ status: string; assignee: string | null }>`select status, assignee_user_id::text as assignee from reports where code = ${rep}`.execute(e.platform.ctx.db)).rows[0]
     assert.deepEqual(rr, { status: 'assigned', assignee: officerId })
-    await page.getByText('Đã giao 2 việc; 0 việc không giao được.').waitFor()
     assert.deepEqual(problems, [])
   } finally {
     await context.close()
@@ -352,7 +352,8 @@ test('the IOC wall renders with data, full screen, at /ioc', async () => {
     assert.match(await p2.locator('.wall-tables').innerText(), /UBND Phường Điện Biên Phủ/)
     await shot(p2, 'ioc-wall-desktop')
     await p2.setViewportSize(PHONE)
-    await p2.waitForTimeout(300)
+    await p2.waitForTimeout(500)
+    await assertFits(p2)
     await shot(p2, 'ioc-wall', { maxHeight: 1600 })
     assert.deepEqual(pr2, [])
   } finally {

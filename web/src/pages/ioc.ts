@@ -103,7 +103,14 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   const mapP = import('../map.ts').then(({ createMap }) => createMap()).then((m) => (fill(mapBox, m.el), m))
   mapP.catch((e) => fill(mapBox, h('p', { class: 'hint' }, errorText(e))))
   const uplotP = import('uplot').then((m) => m.default)
-  let plot: { destroy(): void } | undefined
+  let plot: { destroy(): void; setSize(s: { width: number; height: number }): void } | undefined
+  let resizeTimer: ReturnType<typeof setTimeout> | undefined
+  const onResize = () => {
+    if (!grid.isConnected) return window.removeEventListener('resize', onResize)
+    clearTimeout(resizeTimer)
+    resizeTimer = setTimeout(() => plot?.setSize({ width: Math.max(260, chartBox.clientWidth), height: 220 }), 100)
+  }
+  window.addEventListener('resize', onResize)
 
   const draw = async (d: WallData) => {
     fill(stamp, `${t('updated', { t: vnTime(d.generatedAt) })} · ${t('window', { d: d.windowDays })}`)
@@ -154,7 +161,7 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
         data.push(d.trend.dossiersIn)
       }
       chartBox.textContent = ''
-      const width = Math.max(280, chartBox.clientWidth || 600)
+      const width = Math.max(260, chartBox.clientWidth || 600)
       plot = new uPlot({
         width, height: 220, tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Asia/Ho_Chi_Minh'),
         axes: [{ stroke: '#ccc', grid: { stroke: '#333' } }, { stroke: '#ccc', grid: { stroke: '#333' } }],
