@@ -156,8 +156,9 @@ test("an officer finds the dossier and the report together in the commune's queu
 
     const step = async (action: string, status: RegExp) => {
       await page.locator(`.actions button[data-action=${action}]`).click()
+      // The page is redrawn with the answer: the new status, then the notice.
+      await page.locator('.card.dossier .item-head .badge', { hasText: status }).waitFor()
       await page.locator('.notice', { hasText: 'Đã cập nhật.' }).waitFor()
-      assert.match(await page.locator('.card.dossier .item-head .badge').innerText(), status)
     }
     await step('receive', /Đã tiếp nhận/)
     assert.match(await page.locator('.card.dossier .due').innerText(), /giờ làm việc/)
