@@ -19,7 +19,8 @@ function serviceWorker(): Plugin {
     name: 'hoaban-service-worker',
     apply: 'build',
     generateBundle(_opts, bundle) {
-      const built = Object.keys(bundle).filter((f) => /\.(js|css)$/.test(f)).map((f) => `/${f}`).sort()
+      // The IOC wall (and its chart library) is for office screens: phones do not precache it.
+      const built = Object.keys(bundle).filter((f) => /\.(js|css)$/.test(f) && !/\/(ioc|uPlot)[.-]/.test(`/${f.split('/').pop()}`)).map((f) => `/${f}`).sort()
       const assets = [...built, ...PUBLIC_SHELL]
       const version = createHash('sha256').update(assets.join('\n')).digest('hex').slice(0, 12)
       const source = readFileSync(here('./sw.js'), 'utf8').replace('%%VERSION%%', version).replace('/*%%ASSETS%%*/ []', JSON.stringify(assets))

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 const DIST = fileURLToPath(new URL('../../web/dist', import.meta.url))
 
 /**
- * Serves the Vite-built web app (citizen PWA, staff console) from web/dist when it was built.
+ * Serves the Vite-built web app (citizen PWA, officers' console, IOC wall at /ioc) from web/dist when it was built.
  * The build writes .br/.gz next to each file, served as they are. Hashed assets are cached for a
  * year; the entry points (index.html, the service worker, the manifest) are revalidated on every
  * load, so a phone never asks for asset names an old index.html remembers after a deploy.
@@ -29,4 +29,6 @@ export async function serveWeb(app: FastifyInstance): Promise<void> {
       else res.header('cache-control', 'no-cache')
     },
   })
+  // The IOC wall has its own address for the screens that show it (the app reads location.pathname).
+  app.get('/ioc', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').sendFile('index.html'))
 }

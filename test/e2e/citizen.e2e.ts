@@ -220,7 +220,7 @@ test('offline: the report waits on the phone ("đang chờ gửi") and is sent o
     await page.locator('.card.pending').waitFor()
     assert.match(await page.locator('#banner').innerText(), /Đang chờ gửi: 1/)
     const key = await page.evaluate(() => new Promise<string[]>((resolve) => {
-      const req = indexedDB.open('hoaban', 1)
+      const req = indexedDB.open('hoaban')
       req.onsuccess = () => {
         const r = req.result.transaction('outbox').objectStore('outbox').getAllKeys()
         r.onsuccess = () => resolve(r.result as string[])
@@ -415,11 +415,11 @@ test("an officer signs in, finds the report in the unit's queue and takes it", a
 
     await page.getByLabel('Mật khẩu').fill(OFFICER.password)
     await page.getByRole('button', { name: 'Đăng nhập' }).click()
-    await page.locator(`.queue .item[data-code="${firstCode}"]`).waitFor()
+    await page.locator(`.queue-table tr[data-code="${firstCode}"]`).waitFor()
     assert.match(await page.locator('.who').innerText(), /Cán bộ Điện Biên Phủ \(E2E\)/)
     await shot(page, 'staff-queue')
 
-    await page.locator(`.queue .item[data-code="${firstCode}"] a.code`).click()
+    await page.locator(`.queue-table tr[data-code="${firstCode}"] a.code`).click()
     await page.locator('.card.actions').waitFor()
     // The reporter agreed to nothing: the officer does not see the contact.
     assert.match(await page.locator('main').innerText(), /Ẩn \(ẩn danh hoặc không đồng ý chia sẻ\)/)

@@ -4,7 +4,10 @@ const vi = {
   navReport: 'Phản ánh',
   navTrack: 'Tra cứu',
   navFeed: 'Bản tin',
+  navServices: 'Dịch vụ công',
+  navAccount: 'Tài khoản',
   navStaff: 'Cán bộ',
+  pendingDossiers: 'Đang chờ gửi: {n} hồ sơ',
   navAbout: 'Giới thiệu',
   mainNav: 'Điều hướng chính',
   switchLang: 'Switch to English',
@@ -186,7 +189,10 @@ const en: Record<Key, string> = {
   navReport: 'Report',
   navTrack: 'Track',
   navFeed: 'Feed',
+  navServices: 'Services',
+  navAccount: 'Account',
   navStaff: 'Staff',
+  pendingDossiers: 'Waiting to send: {n} dossier(s)',
   navAbout: 'About',
   mainNav: 'Main navigation',
   switchLang: 'Chuyển sang tiếng Việt',
@@ -392,3 +398,15 @@ export const pick = (vi: string | undefined | null, en: string | undefined | nul
 
 export const statusLabel = (s: string): string => (`st_${s}` in vi ? t(`st_${s}` as Key) : s)
 export const actionLabel = (a: string, toStatus?: string | null): string => (`ac_${a}` in vi ? t(`ac_${a}` as Key) : toStatus ? statusLabel(toStatus) : a)
+
+/**
+ * A page's own strings (kept in the page's lazy chunk, not in the first download): the Vietnamese
+ * dictionary defines the keys; the English one must have the same keys.
+ */
+export function dictionary<K extends string>(viDict: Record<K, string>, enDict: Record<K, string>): (key: K, vars?: Record<string, string | number>) => string {
+  return (key, vars) => {
+    let s = (lang === 'en' ? enDict[key] : viDict[key]) ?? viDict[key] ?? key
+    if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v))
+    return s
+  }
+}

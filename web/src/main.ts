@@ -3,6 +3,7 @@ import { errorText } from './api.ts'
 import { fill, h } from './dom.ts'
 import { lang, pick, setLang, t, type Key } from './i18n.ts'
 import { icon } from './icons.ts'
+import { flushDossiers, listPendingDossiers, onDossierOutboxChange } from './dossier-outbox.ts'
 import { flushOutbox, listPending, onOutboxChange, removePending, type PendingReport } from './outbox.ts'
 import { renderAbout } from './pages/about.ts'
 import { renderFeed } from './pages/feed.ts'
@@ -17,8 +18,10 @@ const langBtn = document.getElementById('lang') as HTMLButtonElement
 
 const ROUTES: { path: string; label: Key }[] = [
   { path: '', label: 'navReport' },
+  { path: 'services', label: 'navServices' },
   { path: 'track', label: 'navTrack' },
   { path: 'feed', label: 'navFeed' },
+  { path: 'account', label: 'navAccount' },
   { path: 'staff', label: 'navStaff' },
   { path: 'about', label: 'navAbout' },
 ]
@@ -35,21 +38,28 @@ function drawChrome(active: string): void {
 let renderSeq = 0
 async function render(): Promise<void> {
   const seq = ++renderSeq
-  const [page = '', ...params] = currentPath()
-  const active = ROUTES.some((r) => r.path === page) ? page : ''
+  const [page = '', ...params] = location.pathname === '/ioc' ? ['ioc'] : currentPath()
+  // The IOC wall is full screen: no header, no navigation.
+  document.body.classList.toggle('wall', page === 'ioc')
+  const active = page === 'dossiers' ? 'services' : ROUTES.some((r) => r.path === page) ? page : ''
   drawChrome(active)
   document.title = `${t(ROUTES.find((r) => r.path === active)!.label)} – ${t('appName')}`
+  const lazy = async <M,>(load: () => Promise<M>, run: (m: M) => Promise<void> | void) => {
+    fill(main, h('p', { class: 'hint' }, t('loading')))
+    const m = await load()
+    if (seq === renderSeq) await run(m)
+  }
   try {
-    if (page === 'track') await renderTrack(main, params)
+    if (page === 'services' || page === 'dossiers') await lazy(() => import('./pages/services.ts'), (m) => (page === 'services' ? m.renderServices(main, params) : m.renderDossiers(main, params)))
+    else if (page === 'account') await lazy(() => import('./pages/account.ts'), (m) => m.renderAccount(main, params))
+    else if (page === 'ioc') await lazy(() => import('./pages/ioc.ts'), (m) => m.renderIoc(main))
+    else if (page === 'track') await renderTrack(main, params)
     else if (page === 'feed') await renderFeed(main)
     else if (page === 'about') renderAbout(main)
     else if (page === 'sent') renderSuccess(main)
     else if (page === 'waiting') renderPending(main)
-    else if (page === 'staff') {
-      fill(main, h('p', { class: 'hint' }, t('loading')))
-      const m = await import('./pages/staff.ts')
-      if (seq === renderSeq) await m.renderStaff(main, params)
-    } else await renderReport(main)
+    else if (page === 'staff') await lazy(() => import('./pages/staff.ts'), (m) => m.renderStaff(main, params))
+    else await renderReport(main)
   } catch (e) {
     if (seq === renderSeq) fill(main, h('p', { class: 'error' }, errorText(e)), h('button', { class: 'btn secondary', type: 'button', onclick: () => void render() }, t('retry')))
   }
@@ -74,7 +84,9 @@ async function drawBanner(): Promise<void> {
   const list = await listPending()
   const waiting = list.filter((p) => !p.failed)
   const failed = list.filter((p) => p.failed)
+  const dossiers = (await listPendingDossiers()).filter((p) => !p.failed)
   const parts: HTMLElement[] = []
+  if (dossiers.length) parts.push(h('p', { class: 'pending-line' }, icon('clock'), ' ', t('pendingDossiers', { n: dossiers.length }), ' ', h('a', { href: '#/dossiers' }, t('navServices'))))
   if (lastSent) parts.push(h('p', null, t('sentInBackground', { code: lastSent }), ' ', h('a', { href: `#/track/${lastSent}` }, t('trackThis'))))
   if (waiting.length) {
     parts.push(h('p', { class: 'pending-line' }, icon('clock'), ' ', t('pendingBanner', { n: waiting.length }), ' ', h('button', { type: 'button', class: 'btn small', onclick: () => void flushOutbox() }, t('sendNow'))))
@@ -105,23 +117,26 @@ onOutboxChange((e) => {
   void drawBanner()
 })
 
+onDossierOutboxChange(() => void drawBanner())
+
 let flushing = false
 async function retry(): Promise<void> {
   if (flushing || navigator.onLine === false) return
   flushing = true
   try {
     await flushOutbox()
+    await flushDossiers()
   } finally {
     flushing = false
   }
 }
 window.addEventListener('online', () => void retry())
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') void listPending().then((l) => l.some((p) => !p.failed) && void retry())
+  if (document.visibilityState === 'visible') void retry()
 })
 setInterval(() => {
-  void listPending().then((l) => {
-    if (l.some((p) => !p.failed)) void retry()
+  void Promise.all([listPending(), listPendingDossiers()]).then(([a, b]) => {
+    if (a.some((p) => !p.failed) || b.some((p) => !p.failed)) void retry()
   })
 }, 30_000)
 

@@ -61,8 +61,11 @@ let dbp: Promise<IDBDatabase | null> | undefined
 function idb(): Promise<IDBDatabase | null> {
   dbp ??= new Promise((resolve) => {
     try {
-      const req = indexedDB.open('hoaban', 1)
-      req.onupgradeneeded = () => req.result.createObjectStore('outbox', { keyPath: 'key' })
+      // Version 2 adds the dossier outbox; reports waiting in version 1 are kept.
+      const req = indexedDB.open('hoaban', 2)
+      req.onupgradeneeded = () => {
+        for (const name of ['outbox', 'dossiers']) if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name, { keyPath: 'key' })
+      }
       req.onsuccess = () => resolve(req.result)
       req.onerror = () => resolve(null)
       req.onblocked = () => resolve(null)
@@ -73,12 +76,15 @@ function idb(): Promise<IDBDatabase | null> {
   return dbp
 }
 
-function tx<T>(mode: IDBTransactionMode, fn: (os: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+const tx = <T>(mode: IDBTransactionMode, fn: (os: IDBObjectStore) => IDBRequest<T>): Promise<T> => idbTx('outbox', mode, fn)
+
+/** One request on an object store of the app's IndexedDB ('outbox': reports, 'dossiers': dossiers). */
+export function idbTx<T>(store: 'outbox' | 'dossiers', mode: IDBTransactionMode, fn: (os: IDBObjectStore) => IDBRequest<T>): Promise<T> {
   return idb().then(
     (db) =>
       new Promise<T>((resolve, reject) => {
         if (!db) return reject(new Error('no idb'))
-        const r = fn(db.transaction('outbox', mode).objectStore('outbox'))
+        const r = fn(db.transaction(store, mode).objectStore(store))
         r.onsuccess = () => resolve(r.result)
         r.onerror = () => reject(r.error)
       }),

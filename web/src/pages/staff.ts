@@ -4,7 +4,8 @@ import { vnTime } from '../format.ts'
 import { actionLabel, pick, statusLabel, t, type Key } from '../i18n.ts'
 import { navigate } from '../router.ts'
 import { categories, categoryName, communes, orgUnits, unitName, type Category, type Commune, type OrgUnit } from '../refdata.ts'
-import { clip, statusBadge } from './common.ts'
+import { statusBadge } from './common.ts'
+import { consoleDocuments, consoleDossier, consoleQueue, ct, linkedCard } from './console.ts'
 import { reportCard, type PublicReport } from './track.ts'
 
 interface Me {
@@ -25,6 +26,7 @@ interface InternalReport extends PublicReport {
   anonymous: boolean
   share_identity: boolean
   reporter: { name: string | null; phone: string | null; email: string | null } | null
+  linked_documents?: { id: string; symbol: string; summary: string; direction: string; issued_at: string }[]
   history?: { at: string; actor: string; action: string; from_status: string | null; to_status: string | null; to_unit: string | null; note: string | null }[]
 }
 
@@ -52,9 +54,15 @@ export async function renderStaff(main: HTMLElement, params: string[]): Promise<
   const who = h('div', { class: 'who' }, h('span', null, t('signedInAs', { name: me.display_name }), me.unit_code ? ` · ${unitName(units, me.unit_code)}` : ''), logout)
   if (!STAFF.includes(me.role)) return void fill(main, h('h1', null, t('staffTitle')), who, h('p', { class: 'error' }, t('notStaff')))
   const body = h('div')
-  fill(main, h('h1', null, t('staffTitle')), who, body)
-  if (params[0]) await detail(body, params[0].toUpperCase(), cats, units, comms)
-  else await queue(body, me, cats, units)
+  const section = params[0] === 'docs' ? 'docs' : 'queue'
+  const sub = h('nav', { class: 'subnav', 'aria-label': t('staffTitle') },
+    h('a', { href: '#/staff', 'aria-current': section === 'queue' ? 'page' : null }, ct('queue')),
+    h('a', { href: '#/staff/docs', 'aria-current': section === 'docs' ? 'page' : null }, ct('documents')))
+  fill(main, h('h1', null, t('staffTitle')), who, sub, body)
+  if (params[0] === 'docs') await consoleDocuments(body, me)
+  else if (params[0] === 'd' && params[1]) await consoleDossier(body, params[1], units)
+  else if (params[0]) await detail(body, params[0].toUpperCase(), cats, units, comms)
+  else await consoleQueue(body, me, cats, units)
 }
 
 function loginForm(main: HTMLElement, params: string[]): void {
@@ -81,62 +89,6 @@ function loginForm(main: HTMLElement, params: string[]): void {
   )
 }
 
-async function queue(body: HTMLElement, me: Me, cats: Category[], units: OrgUnit[]): Promise<void> {
-  const f = { status: '', overdue: false, unit: '' }
-  const stSel = h('select', { name: 'status', onchange: () => ((f.status = stSel.value), load()) },
-    h('option', { value: '' }, t('openStatuses')),
-    ['received', 'assigned', 'in_progress', 'resolved', 'rejected', 'closed'].map((s) => h('option', { value: s }, statusBadge(s).textContent)),
-  )
-  const od = checkbox(t('overdueOnly'), false, (v) => ((f.overdue = v), load()), { name: 'overdue' })
-  const unitSel = me.role === 'province_admin'
-    ? h('select', { name: 'unit', onchange: () => ((f.unit = unitSel!.value), load()) }, h('option', { value: '' }, t('allUnits')), units.map((u) => h('option', { value: u.code }, pick(u.name_vi, u.name_en))))
-    : null
-  const list = h('ul', { class: 'list queue' })
-  const more = h('button', { type: 'button', class: 'btn secondary', hidden: true, onclick: () => page() }, t('loadMore'))
-  const status = h('p', { class: 'hint', role: 'status' })
-  fill(body, h('h2', null, t('queue')), h('div', { class: 'filters' }, field(t('filterStatus'), stSel), unitSel ? field(t('unit'), unitSel) : null, od.el), status, list, more)
-
-  let cursor: string | null = null
-  let seq = 0
-  async function page(): Promise<void> {
-    const my = seq
-    const q = new URLSearchParams({ limit: '50' })
-    if (f.status) q.set('status', f.status)
-    if (f.overdue) q.set('overdue', 'true')
-    if (f.unit) q.set('unit_code', f.unit)
-    if (cursor) q.set('cursor', cursor)
-    try {
-      const r = await api<{ items: InternalReport[]; next_cursor: string | null }>(`/api/reports/queue?${q}`)
-      if (my !== seq) return
-      for (const it of r.items) list.appendChild(row(it))
-      cursor = r.next_cursor
-      more.hidden = !cursor
-      fill(status, list.children.length ? '' : t('emptyQueue'))
-    } catch (e) {
-      if (my === seq) fill(status, errorText(e))
-    }
-  }
-  function load(): void {
-    seq++
-    cursor = null
-    list.textContent = ''
-    void page()
-  }
-  const row = (it: InternalReport) =>
-    h('li', { class: `item${it.overdue ? ' overdue' : ''}`, 'data-code': it.code },
-      h('div', { class: 'item-head' }, h('a', { href: `#/staff/${it.code}`, class: 'code' }, it.code), statusBadge(it.status)),
-      h('p', { class: 'cat' }, categoryName(cats, it.category)),
-      h('p', null, clip(it.description, 140)),
-      h('p', { class: 'meta' },
-        `${t('stepDue')}: ${vnTime(it.state_due_at)}`,
-        it.overdue ? h('span', { class: 'badge danger' }, t('overdue')) : null,
-        it.near_border ? h('span', { class: 'badge warn' }, t('nearBorder')) : null,
-        me.role === 'province_admin' ? ` · ${unitName(units, it.unit_code)}` : null,
-      ),
-    )
-  load()
-}
-
 async function detail(body: HTMLElement, code: string, cats: Category[], units: OrgUnit[], comms: Commune[]): Promise<void> {
   const back = h('a', { href: '#/staff', class: 'back' }, t('backToQueue'))
   fill(body, back, h('p', { class: 'hint' }, t('loading')))
@@ -147,9 +99,23 @@ async function detail(body: HTMLElement, code: string, cats: Category[], units: 
     return void fill(body, back, h('p', { class: 'error' }, errorText(e)))
   }
   const msg = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' })
+  let linked = r.linked_documents
   const draw = (rep: InternalReport, note?: string) => {
-    fill(body, back, msg, reportCard(rep, cats, comms, units, false), rep.view === 'internal' ? internal(rep) : null, rep.view === 'internal' ? actions(rep) : null)
+    const mapBox = h('div', { class: 'map-box console-map' })
+    fill(body, back, msg, reportCard(rep, cats, comms, units, false), rep.lat !== null && rep.lon !== null ? h('section', { class: 'card' }, h('h3', null, ct('map')), mapBox) : null,
+      rep.view === 'internal' ? internal(rep) : null, linkedCard(rep.linked_documents ?? linked), rep.view === 'internal' ? actions(rep) : null)
     fill(msg, note ?? '')
+    if (rep.linked_documents) linked = rep.linked_documents
+    if (rep.lat !== null && rep.lon !== null) {
+      void import('../map.ts').then(({ createMap }) => createMap()).then((m) => {
+        fill(mapBox, m.el)
+        m.setMarker(rep.lat, rep.lon)
+        if (rep.commune_code) {
+          m.highlight(rep.commune_code)
+          m.zoomToCommune(rep.commune_code)
+        }
+      }).catch((e) => fill(mapBox, h('p', { class: 'hint' }, errorText(e))))
+    }
   }
 
   const internal = (x: InternalReport) =>
@@ -202,7 +168,8 @@ async function detail(body: HTMLElement, code: string, cats: Category[], units: 
     if (open) {
       buttons.push(act('actResolve', 'resolve', () => {
         const a = text('answerLabel', 'answer')
-        return { els: [a.el], payload: () => (a.ta.value.trim() ? { answer: a.ta.value.trim() } : (a.ta.focus(), null)) }
+        const doc = checkbox(ct('issueDoc'), false, () => undefined, { name: 'issue_document' })
+        return { els: [a.el, doc.el], payload: () => (a.ta.value.trim() ? { answer: a.ta.value.trim(), ...(doc.input.checked ? { issue_document: true } : {}) } : (a.ta.focus(), null)) }
       }))
       buttons.push(act('actReject', 'reject', () => {
         const a = text('reasonLabel', 'reason')

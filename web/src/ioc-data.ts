@@ -1,0 +1,167 @@
+/**
+ * Every number the IOC wall shows, loaded in this one file from the APIs that exist today:
+ * the public report feed (/api/reports, no personal data) and, for a signed-in province admin or
+ * unit staff, the dossier lists (/api/dossiers). When the IOC module's /api/ioc/indicators/* lands,
+ * only this file changes: the wall draws a `WallData`.
+ */
+import { api, ApiError } from './api.ts'
+
+export interface UnitRow {
+  unit: string
+  total: number
+  open: number
+  overdue: number
+  /** Closed ones (resolved or returned) and how many of them by the due time. */
+  done: number
+  onTime: number
+}
+export interface Escalation {
+  kind: 'report' | 'dossier'
+  code: string
+  unit: string
+  title: string
+  dueAt: string
+}
+export interface WallData {
+  generatedAt: string
+  windowDays: number
+  /** Open and overdue reports per commune code. */
+  communes: Record<string, { open: number; overdue: number }>
+  reports: { total: number; open: number; overdue: number; done: number; onTime: number; byUnit: UnitRow[] }
+  /** null when the viewer may not list dossiers (not signed in as staff). */
+  dossiers: { total: number; open: number; overdue: number; done: number; onTime: number; online: number; byUnit: UnitRow[] } | null
+  /** Weekly series, oldest first: week starts (Unix seconds) and counts. */
+  trend: { weeks: number[]; reportsIn: number[]; reportsResolved: number[]; dossiersIn: number[] | null }
+  escalations: Escalation[]
+  truncated: boolean
+}
+
+interface FeedReport {
+  code: string
+  category: string
+  description: string
+  status: string
+  commune_code: string | null
+  unit_code: string
+  created_at: string
+  due_at: string | null
+  resolved_at: string | null
+}
+interface DossierRow {
+  code: string
+  status: number
+  unit_code: string
+  channel: string
+  submitted_at: string | null
+  due_at: string | null
+  resolved_at: string | null
+  overdue: boolean
+  timeliness: string | null
+  procedure: { name_vi: string }
+}
+
+const OPEN_REPORT = new Set(['received', 'assigned', 'in_progress'])
+const WEEK = 7 * 86_400_000
+/** Bounds on what the wall reads: a wall must never hammer the server. */
+const MAX_REPORTS = 4000
+const MAX_DOSSIERS = 4000
+
+async function allReports(fromIso: string): Promise<{ items: FeedReport[]; truncated: boolean }> {
+  const items: FeedReport[] = []
+  let cursor: string | null = null
+  do {
+    const q = new URLSearchParams({ limit: '200', from: fromIso })
+    if (cursor) q.set('cursor', cursor)
+    const r: { items: FeedReport[]; next_cursor: string | null } = await api(`/api/reports?${q}`, { timeoutMs: 60_000 })
+    items.push(...r.items)
+    cursor = r.next_cursor
+  } while (cursor && items.length < MAX_REPORTS)
+  return { items, truncated: !!cursor }
+}
+
+async function allDossiers(): Promise<{ items: DossierRow[]; truncated: boolean } | null> {
+  const items: DossierRow[] = []
+  try {
+    for (let offset = 0; offset < MAX_DOSSIERS; offset += 200) {
+      const r = await api<{ items: DossierRow[] }>(`/api/dossiers?status=1,2,3,4,5,6,7,8,9,10&limit=200&offset=${offset}`, { timeoutMs: 60_000 })
+      items.push(...r.items)
+      if (r.items.length < 200) return { items, truncated: false }
+    }
+    return { items, truncated: true }
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return null
+    throw e
+  }
+}
+
+function byUnit<T>(rows: T[], unit: (r: T) => string, open: (r: T) => boolean, overdue: (r: T) => boolean, done: (r: T) => boolean, onTime: (r: T) => boolean): UnitRow[] {
+  const m = new Map<string, UnitRow>()
+  for (const r of rows) {
+    const u = unit(r)
+    const x = m.get(u) ?? { unit: u, total: 0, open: 0, overdue: 0, done: 0, onTime: 0 }
+    x.total++
+    if (open(r)) x.open++
+    if (overdue(r)) x.overdue++
+    if (done(r)) {
+      x.done++
+      if (onTime(r)) x.onTime++
+    }
+    m.set(u, x)
+  }
+  return [...m.values()].sort((a, b) => b.overdue - a.overdue || b.open - a.open || a.unit.localeCompare(b.unit))
+}
+const sum = (rows: UnitRow[], k: keyof Omit<UnitRow, 'unit'>) => rows.reduce((n, r) => n + r[k], 0)
+
+/** Loads and aggregates the wall's data for the last `windowDays` days. */
+export async function loadWallData(windowDays = 84, now = Date.now()): Promise<WallData> {
+  const from = now - windowDays * 86_400_000
+  const [rep, dos] = await Promise.all([allReports(new Date(from).toISOString()), allDossiers()])
+  const reports = rep.items
+  const isOverdue = (r: FeedReport) => OPEN_REPORT.has(r.status) && !!r.due_at && Date.parse(r.due_at) < now
+  const communes: WallData['communes'] = {}
+  for (const r of reports) {
+    if (!r.commune_code || !OPEN_REPORT.has(r.status)) continue
+    const c = (communes[r.commune_code] ??= { open: 0, overdue: 0 })
+    c.open++
+    if (isOverdue(r)) c.overdue++
+  }
+  const repUnits = byUnit(reports, (r) => r.unit_code, (r) => OPEN_REPORT.has(r.status), isOverdue, (r) => !!r.resolved_at, (r) => !!r.resolved_at && (!r.due_at || r.resolved_at <= r.due_at))
+
+  const weekStart = Math.floor(from / WEEK) * WEEK
+  const weeks: number[] = []
+  for (let w = weekStart; w <= now; w += WEEK) weeks.push(w)
+  const bucket = (iso: string | null) => (iso ? Math.floor((Date.parse(iso) - weekStart) / WEEK) : -1)
+  const count = (isos: (string | null)[]) => {
+    const a = weeks.map(() => 0)
+    for (const x of isos) {
+      const i = bucket(x)
+      if (i >= 0 && i < a.length) a[i]++
+    }
+    return a
+  }
+
+  let dossiers: WallData['dossiers'] = null
+  let dossiersIn: number[] | null = null
+  const escalations: Escalation[] = reports.filter(isOverdue).map((r) => ({ kind: 'report' as const, code: r.code, unit: r.unit_code, title: r.description, dueAt: r.due_at! }))
+  if (dos) {
+    const ds = dos.items.filter((d) => !d.submitted_at || Date.parse(d.submitted_at) >= from)
+    const isOpen = (d: DossierRow) => [1, 2, 4, 5, 6].includes(d.status)
+    const done = (d: DossierRow) => d.status === 9 || d.status === 10
+    const units = byUnit(ds, (d) => d.unit_code, isOpen, (d) => d.overdue, done, (d) => done(d) && d.timeliness !== 'late')
+    dossiers = { total: ds.length, open: sum(units, 'open'), overdue: sum(units, 'overdue'), done: sum(units, 'done'), onTime: sum(units, 'onTime'), online: ds.filter((d) => d.channel === 'online').length, byUnit: units }
+    dossiersIn = count(ds.map((d) => d.submitted_at))
+    for (const d of ds) if (d.overdue && d.due_at) escalations.push({ kind: 'dossier', code: d.code, unit: d.unit_code, title: d.procedure.name_vi, dueAt: d.due_at })
+  }
+  // The latest escalations: what most recently went past its due time.
+  escalations.sort((a, b) => b.dueAt.localeCompare(a.dueAt))
+  return {
+    generatedAt: new Date(now).toISOString(),
+    windowDays,
+    communes,
+    reports: { total: reports.length, open: sum(repUnits, 'open'), overdue: sum(repUnits, 'overdue'), done: sum(repUnits, 'done'), onTime: sum(repUnits, 'onTime'), byUnit: repUnits },
+    dossiers,
+    trend: { weeks: weeks.map((w) => w / 1000), reportsIn: count(reports.map((r) => r.created_at)), reportsResolved: count(reports.map((r) => r.resolved_at)), dossiersIn },
+    escalations: escalations.slice(0, 12),
+    truncated: rep.truncated || !!dos?.truncated,
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The IOC wall (#/ioc or /ioc): full screen, refreshes by itself every minute. A commune map
+ * coloured by open and overdue reports, counts and on-time rates by unit for reports and dossiers,
+ * the online-dossier rate, weekly trend lines (uPlot, loaded only here) and the latest escalations.
+ * All data comes from ../ioc-data.ts.
+ */
+import 'uplot/dist/uPlot.min.css'
+import './ioc.css'
+import { errorText } from '../api.ts'
+import { fill, h } from '../dom.ts'
+import { vnTime } from '../format.ts'
+import { loadWallData, type UnitRow, type WallData } from '../ioc-data.ts'
+import { dictionary } from '../i18n.ts'
+import { orgUnits, unitName, type OrgUnit } from '../refdata.ts'
+import { clip } from './common.ts'
+
+const t = dictionary({
+  title: 'Trung tâm điều hành thông minh tỉnh Điện Biên',
+  updated: 'Cập nhật {t}',
+  window: '{d} ngày gần nhất',
+  reports: 'Phản ánh hiện trường',
+  dossiers: 'Hồ sơ thủ tục hành chính',
+  open: 'Đang xử lý',
+  overdue: 'Quá hạn',
+  onTime: 'Đúng hạn',
+  total: 'Tổng',
+  onlineRate: 'Hồ sơ trực tuyến',
+  byUnit: 'Theo đơn vị',
+  unit: 'Đơn vị',
+  map: 'Phản ánh đang mở theo xã/phường',
+  legendNone: 'Không có',
+  legendOpen: 'Đang mở',
+  legendOverdue: 'Có quá hạn',
+  trend: 'Xu hướng theo tuần',
+  sIn: 'Phản ánh mới',
+  sResolved: 'Phản ánh đã giải quyết',
+  sDossiers: 'Hồ sơ mới',
+  escalations: 'Cảnh báo quá hạn mới nhất',
+  none: 'Không có việc quá hạn.',
+  noDossiers: 'Đăng nhập tài khoản lãnh đạo tỉnh để xem số liệu hồ sơ.',
+  fullscreen: 'Toàn màn hình',
+  exit: 'Thoát',
+  truncated: 'Số liệu đã giới hạn để không làm chậm hệ thống.',
+}, {
+  title: 'Điện Biên Intelligent Operations Center',
+  updated: 'Updated {t}',
+  window: 'last {d} days',
+  reports: 'Field reports',
+  dossiers: 'Administrative dossiers',
+  open: 'Open',
+  overdue: 'Overdue',
+  onTime: 'On time',
+  total: 'Total',
+  onlineRate: 'Online dossiers',
+  byUnit: 'By unit',
+  unit: 'Unit',
+  map: 'Open reports by commune',
+  legendNone: 'None',
+  legendOpen: 'Open',
+  legendOverdue: 'Some overdue',
+  trend: 'Weekly trend',
+  sIn: 'New reports',
+  sResolved: 'Reports resolved',
+  sDossiers: 'New dossiers',
+  escalations: 'Latest escalations (overdue)',
+  none: 'Nothing overdue.',
+  noDossiers: 'Sign in as a provincial leader to see dossier figures.',
+  fullscreen: 'Full screen',
+  exit: 'Exit',
+  truncated: 'Figures are capped so as not to slow the system down.',
+})
+
+const REFRESH_MS = 60_000
+const pct = (a: number, b: number): string => (b > 0 ? `${Math.round((a / b) * 100)}%` : '—')
+
+let timer: ReturnType<typeof setInterval> | undefined
+
+export async function renderIoc(main: HTMLElement): Promise<void> {
+  clearInterval(timer)
+  const units = await orgUnits().catch(() => [] as OrgUnit[])
+  const stamp = h('span', { class: 'stamp', role: 'status' })
+  const kpis = h('div', { class: 'kpis' })
+  const mapBox = h('div', { class: 'map-box wall-map' })
+  const tables = h('div', { class: 'wall-tables' })
+  const chartBox = h('div', { class: 'wall-chart' })
+  const esc = h('ol', { class: 'escalations' })
+  const note = h('p', { class: 'hint' })
+  fill(main,
+    h('div', { class: 'wall-grid', 'data-ready': 'false' },
+      h('header', { class: 'wall-head' }, h('h1', null, t('title')), stamp,
+        h('span', { class: 'wall-btns' },
+          h('button', { type: 'button', class: 'btn small secondary', onclick: () => void document.documentElement.requestFullscreen?.().catch(() => undefined) }, t('fullscreen')),
+          h('a', { class: 'btn small secondary', href: '#/' }, t('exit')))),
+      kpis,
+      h('section', { class: 'wall-panel' }, h('h2', null, t('map')), mapBox,
+        h('p', { class: 'legend' }, h('span', { class: 'sw none' }), t('legendNone'), h('span', { class: 'sw open' }), t('legendOpen'), h('span', { class: 'sw overdue' }), t('legendOverdue'))),
+      h('section', { class: 'wall-panel' }, h('h2', null, t('trend')), chartBox),
+      h('section', { class: 'wall-panel' }, h('h2', null, t('byUnit')), tables),
+      h('section', { class: 'wall-panel' }, h('h2', null, t('escalations')), esc),
+      note),
+  )
+  const grid = main.querySelector<HTMLElement>('.wall-grid')!
+  const mapP = import('../map.ts').then(({ createMap }) => createMap()).then((m) => (fill(mapBox, m.el), m))
+  mapP.catch((e) => fill(mapBox, h('p', { class: 'hint' }, errorText(e))))
+  const uplotP = import('uplot').then((m) => m.default)
+  let plot: { destroy(): void; setSize(s: { width: number; height: number }): void } | undefined
+  let resizeTimer: ReturnType<typeof setTimeout> | undefined
+  const onResize = () => {
+    if (!grid.isConnected) return window.removeEventListener('resize', onResize)
+    clearTimeout(resizeTimer)
+    resizeTimer = setTimeout(() => plot?.setSize({ width: Math.max(260, chartBox.clientWidth), height: 220 }), 100)
+  }
+  window.addEventListener('resize', onResize)
+
+  const draw = async (d: WallData) => {
+    fill(stamp, `${t('updated', { t: vnTime(d.generatedAt) })} · ${t('window', { d: d.windowDays })}`)
+    const r = d.reports
+    const ds = d.dossiers
+    const kpi = (label: string, value: string, cls = '') => h('div', { class: `kpi ${cls}` }, h('div', { class: 'v' }, value), h('div', { class: 'l' }, label))
+    fill(kpis,
+      kpi(`${t('reports')} · ${t('total')}`, String(r.total)),
+      kpi(`${t('reports')} · ${t('open')}`, String(r.open)),
+      kpi(`${t('reports')} · ${t('overdue')}`, String(r.overdue), r.overdue ? 'bad' : ''),
+      kpi(`${t('reports')} · ${t('onTime')}`, pct(r.onTime, r.done)),
+      ds ? [
+        kpi(`${t('dossiers')} · ${t('total')}`, String(ds.total)),
+        kpi(`${t('dossiers')} · ${t('overdue')}`, String(ds.overdue), ds.overdue ? 'bad' : ''),
+        kpi(`${t('dossiers')} · ${t('onTime')}`, pct(ds.onTime, ds.done)),
+        kpi(t('onlineRate'), pct(ds.online, ds.total), 'good'),
+      ] : null,
+    )
+    const table = (title: string, rows: UnitRow[]) => h('table', { class: 'wall-table' },
+      h('caption', null, title),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('unit')), h('th', { scope: 'col' }, t('total')), h('th', { scope: 'col' }, t('open')), h('th', { scope: 'col' }, t('overdue')), h('th', { scope: 'col' }, t('onTime')))),
+      h('tbody', null, rows.slice(0, 10).map((u) => h('tr', null, h('td', null, unitName(units, u.unit)), h('td', null, String(u.total)), h('td', null, String(u.open)), h('td', { class: u.overdue ? 'bad' : '' }, String(u.overdue)), h('td', null, pct(u.onTime, u.done))))))
+    fill(tables, table(t('reports'), r.byUnit), ds ? table(t('dossiers'), ds.byUnit) : h('p', { class: 'hint' }, t('noDossiers')))
+    fill(esc, d.escalations.length ? d.escalations.map((e) => h('li', null,
+      h('span', { class: `badge kind-${e.kind}` }, e.code), ' ', h('strong', null, unitName(units, e.unit)), ' — ', clip(e.title, 80), h('span', { class: 'meta' }, ` (${vnTime(e.dueAt)})`))) : h('li', null, t('none')))
+    fill(note, d.truncated ? t('truncated') : '')
+
+    const map = await mapP.catch(() => null)
+    if (map) {
+      for (const path of Array.from(map.el.querySelectorAll<SVGPathElement>('path[data-code]'))) {
+        const c = d.communes[path.dataset.code!]
+        path.classList.toggle('c-open', !!c && c.open > 0 && c.overdue === 0)
+        path.classList.toggle('c-overdue', !!c && c.overdue > 0)
+        const title = path.querySelector('title')
+        if (title) title.textContent = `${title.textContent!.split(' · ')[0]}${c ? ` · ${t('open')}: ${c.open} · ${t('overdue')}: ${c.overdue}` : ''}`
+      }
+    }
+    const uPlot = await uplotP.catch(() => null)
+    if (uPlot) {
+      plot?.destroy()
+      const series: { label: string; stroke: string; width: number }[] = [
+        { label: t('sIn'), stroke: '#f0a500', width: 2 },
+        { label: t('sResolved'), stroke: '#52b788', width: 2 },
+      ]
+      const data: number[][] = [d.trend.weeks, d.trend.reportsIn, d.trend.reportsResolved]
+      if (d.trend.dossiersIn) {
+        series.push({ label: t('sDossiers'), stroke: '#8ecae6', width: 2 })
+        data.push(d.trend.dossiersIn)
+      }
+      chartBox.textContent = ''
+      const width = Math.max(260, chartBox.clientWidth || 600)
+      plot = new uPlot({
+        width, height: 220, tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Asia/Ho_Chi_Minh'),
+        axes: [{ stroke: '#ccc', grid: { stroke: '#333' } }, { stroke: '#ccc', grid: { stroke: '#333' } }],
+        series: [{}, ...series],
+      }, data as unknown as [number[], ...number[][]], chartBox)
+    }
+    grid.dataset.ready = 'true'
+  }
+  const refresh = async () => {
+    if (!grid.isConnected) return clearInterval(timer)
+    try {
+      await draw(await loadWallData())
+    } catch (e) {
+      fill(note, h('span', { class: 'error' }, errorText(e)))
+    }
+  }
+  await refresh()
+  timer = setInterval(() => void refresh(), REFRESH_MS)
+}
