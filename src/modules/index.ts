@@ -5,11 +5,12 @@ import { geoModule } from './geo/index.ts'
 import { identityModule } from './identity/index.ts'
 import { reportsModule } from './reports/index.ts'
 import { servicesModule } from './services/index.ts'
+import { registriesModule } from './registries/index.ts'
 
 /**
  * Every module, mounted in this order: migrations, reference data and routes follow it.
  * geo comes first because identity mirrors its administrative units as org units.
  */
-export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule]
+export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule, registriesModule]
 
 export { principalResolver } from './identity/index.ts'
