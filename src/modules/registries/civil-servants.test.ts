@@ -189,3 +189,22 @@ describe('national sync connector', () => {
     assert.equal((await inject('POST', '/api/civil-servants/national-sync/run', admin.headers)).json().sent, 0)
   })
 })
+
+test('the connector speaks the configured format: XML with escaped values', async () => {
+  const { encodeChange } = await import('./national-sync.ts')
+  const x = encodeChange('xml', { change_id: 'k1', record: { full_name: 'Lò Văn <A> & B', qualifications: [{ level: 'Đại học' }] } })
+  assert.equal(x.contentType, 'application/xml; charset=utf-8')
+  assert.match(x.body, /<full_name>Lò Văn &lt;A&gt; &amp; B<\/full_name>/)
+  assert.match(x.body, /<qualifications><item><level>Đại học<\/level><\/item><\/qualifications>/)
+  assert.equal(JSON.parse(encodeChange('json', { a: 1 }).body).a, 1)
+})
+
+test('only staff accounts can be linked to a record and moved between units', async () => {
+  const snv = await createTestUser(platform.ctx.db, 'unit_admin', '11.SNV')
+  const citizen = await createTestUser(platform.ctx.db, 'citizen')
+  const p = person('03127')
+  const r = await inject('POST', '/api/civil-servants', snv.headers, { data: p, user_id: citizen.id })
+  assert.equal(r.statusCode, 400)
+  assert.equal(r.json().error.code, 'NOT_UNIT_STAFF')
+  assert.equal((await inject('GET', `/api/civil-servants/${p.code}`, snv.headers)).statusCode, 404, 'nothing was written')
+})
