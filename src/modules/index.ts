@@ -7,11 +7,24 @@ import { geoModule } from './geo/index.ts'
 import { identityModule } from './identity/index.ts'
 import { reportsModule } from './reports/index.ts'
 import { servicesModule } from './services/index.ts'
+import { registriesModule } from './registries/index.ts'
+import { directChannelModule } from './direct-channel/index.ts'
 
 /**
  * Every module, mounted in this order: migrations, reference data and routes follow it.
  * geo comes first because identity mirrors its administrative units as org units.
  */
-export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule, exchangeModule, complianceModule]
+export const allModules: Module[] = [
+  geoModule,
+  identityModule,
+  calendarModule,
+  reportsModule,
+  documentsModule,
+  servicesModule,
+  exchangeModule,
+  complianceModule,
+  registriesModule,
+  directChannelModule,
+]
 
 export { principalResolver } from './identity/index.ts'

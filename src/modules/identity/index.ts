@@ -13,6 +13,6 @@ export const identityModule: Module = {
 }
 
 export { principalResolver, principalForApiKey } from './sessions.ts'
-export { createUser, createApiClient, getActiveUserRole } from './users.ts'
+export { createUser, createApiClient, getActiveUserRole, moveUserToUnit } from './users.ts'
 export { getOrgUnit, listOrgUnits, type OrgUnit } from './repository.ts'
 export type { IdentityProvider } from './identity-providers.ts'

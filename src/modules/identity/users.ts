@@ -66,3 +66,19 @@ export async function getActiveUserRole(db: Db, userId: string): Promise<{ id: s
   const u = await getUser(db, userId)
   return u && !u.disabled_at ? { id: u.id, role: u.role, unit_code: u.unit_code } : undefined
 }
+
+/**
+ * Moves a staff account to another unit (a civil servant transferred, điều động): its role stays,
+ * its unit changes, audited in the caller's transaction. Sessions read the unit on every
+ * request, so the account's access follows at once. Only officers and unit admins move.
+ */
+export async function moveUserToUnit(tx: Db, userId: string, toUnit: string, actor: string, now: Date = new Date()): Promise<{ from: string | null; to: string }> {
+  const u = await getUser(tx, userId)
+  if (!u || u.disabled_at) throw badRequest('UNKNOWN_USER', 'Tài khoản không tồn tại hoặc đã khoá.', 'Unknown or disabled account.')
+  if (!UNIT_ROLES.includes(u.role)) throw badRequest('NOT_UNIT_STAFF', 'Chỉ tài khoản cán bộ của đơn vị mới chuyển đơn vị được.', 'Only officers and unit admins belong to a unit.')
+  if (!(await getOrgUnit(tx, toUnit))) throw badRequest('UNKNOWN_UNIT', 'Đơn vị không tồn tại.', `Unknown unit ${toUnit}.`)
+  if (u.unit_code === toUnit) return { from: u.unit_code, to: toUnit }
+  await tx.updateTable('users').set({ unit_code: toUnit }).where('id', '=', userId).execute()
+  await appendAudit(tx, { actor, action: 'user.unit_changed', entityType: 'user', entityId: userId, data: { from: u.unit_code, to: toUnit } }, now)
+  return { from: u.unit_code, to: toUnit }
+}
