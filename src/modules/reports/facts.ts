@@ -17,16 +17,17 @@ export interface OverdueReportCandidate {
 
 /**
  * Reports that were open at `asOf` (created before it, neither resolved nor closed by then) and
- * whose overall due time had passed by then. The caller decides how late counts as overdue
- * (e.g. more than one working day). Oldest due first, at most `limit`.
+ * whose overall due time had passed by then (or, narrower, was before `dueBefore`). The caller
+ * decides how late counts as overdue (e.g. more than one working day). Latest due first (the
+ * newest facts come first when there are more than `limit`).
  */
-export async function overdueReportCandidatesAsOf(db: Db, asOf: Date, limit = 5000): Promise<OverdueReportCandidate[]> {
+export async function overdueReportCandidatesAsOf(db: Db, asOf: Date, limit = 5000, dueBefore: Date = asOf): Promise<OverdueReportCandidate[]> {
   const t = asOf.toISOString()
   const { rows } = await sql<OverdueReportCandidate>`select code, unit_code, commune_code, category_code, created_at, due_at from reports
-    where due_at < ${t} and created_at <= ${t}
+    where due_at < ${(dueBefore < asOf ? dueBefore : asOf).toISOString()} and created_at <= ${t}
       and (resolved_at is null or resolved_at > ${t}) and (closed_at is null or closed_at > ${t})
       and merged_into is null
-    order by due_at, code limit ${limit}`.execute(db)
+    order by due_at desc, code limit ${limit}`.execute(db)
   return rows
 }
 

@@ -232,6 +232,14 @@ export async function listInbox(db: Db, user: { userId: string; unitCode: string
   return rows.map((r) => ({ id: r.id, subject: r.subject, text: r.body, link: r.link, created_at: r.created_at.toISOString(), read_at: r.read_at?.toISOString() ?? null, for_unit: r.to_unit_code }))
 }
 
+/** How many unread in-app messages the user has (to them, and for staff to their unit). */
+export async function countUnread(db: Db, user: { userId: string; unitCode: string | null; staff: boolean }): Promise<number> {
+  const unit = user.staff ? user.unitCode : null
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from notification_messages
+    where channel = 'in_app' and read_at is null and (to_user_id = ${user.userId}::uuid or (${unit}::text is not null and to_unit_code = ${unit}::text))`.execute(db)
+  return rows[0].n
+}
+
 /** Marks an in-app message read. 'not_found' when it is not in the caller's inbox. */
 export async function markRead(tx: Db, user: { userId: string; unitCode: string | null; staff: boolean }, id: string, now: Date): Promise<'read' | 'already' | 'not_found'> {
   const unit = user.staff ? user.unitCode : null

@@ -7,7 +7,7 @@ import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../http/i
 import { ErrorSchema } from '../http/schemas.ts'
 import type { AppContext } from '../module.ts'
 import { loadNotificationSettings } from './config.ts'
-import { listInbox, markRead, removePushSubscription, savePushSubscription, vapidKeys } from './notifications.ts'
+import { countUnread, listInbox, markRead, removePushSubscription, savePushSubscription, vapidKeys } from './notifications.ts'
 
 const signedIn = async (req: FastifyRequest) => {
   requireUser(req)
@@ -46,7 +46,7 @@ export async function notificationRoutes(fastify: FastifyInstance, ctx: AppConte
   }, async (req) => {
     const p = requireUser(req)
     const items = await listInbox(ctx.db, inboxOwner(p), { beforeId: req.query.before, limit: req.query.limit, unreadOnly: req.query.unread })
-    const unread = (await listInbox(ctx.db, inboxOwner(p), { limit: 100, unreadOnly: true })).length
+    const unread = await countUnread(ctx.db, inboxOwner(p))
     return { items, unread }
   })
 

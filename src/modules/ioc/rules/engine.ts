@@ -30,7 +30,8 @@ export async function factsAsOf(db: Db, c: Exclude<Condition, { event: string }>
   switch (c.fact) {
     case 'report_overdue': {
       const out: Fact[] = []
-      for (const r of await overdueReportCandidatesAsOf(db, asOf)) {
+      // N working days late implies at least N calendar days late: let the database narrow first.
+      for (const r of await overdueReportCandidatesAsOf(db, asOf, 5000, new Date(asOf.getTime() - c.min_working_days * DAY))) {
         // Overdue by more than N working days: N working days after the due time have passed.
         if (cal.addWorkingDays(r.due_at, c.min_working_days).getTime() >= asOf.getTime()) continue
         const lateMs = cal.workingMillisBetween(r.due_at, asOf)
