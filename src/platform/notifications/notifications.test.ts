@@ -96,6 +96,14 @@ describe('e-mail over SMTP', () => {
     assert.equal(m.status, 'dead')
     assert.equal(m.attempts, 1)
     assert.match(m.dead_letter!.error, /550/)
+    // Operators see it; nobody else does.
+    const officer = await createTestUser(platform.ctx.db, 'officer', '11')
+    const admin = await createTestUser(platform.ctx.db, 'province_admin', '11')
+    assert.equal((await platform.app.inject({ method: 'GET', url: '/api/notifications/dead-letters' })).statusCode, 401)
+    assert.equal((await platform.app.inject({ method: 'GET', url: '/api/notifications/dead-letters', headers: officer.headers })).statusCode, 403)
+    const list = await platform.app.inject({ method: 'GET', url: '/api/notifications/dead-letters?limit=200', headers: admin.headers })
+    assert.equal(list.statusCode, 200)
+    assert.ok((list.json().items as { message_id: string; channel: string }[]).some((d) => d.message_id === id && d.channel === 'email'))
   })
 })
 

@@ -261,3 +261,23 @@ export async function getNotification(db: Db, id: string): Promise<(MessageRow &
   const at = await sql<{ ok: boolean; detail: string | null }>`select ok, detail from notification_attempts where message_id = ${id}::bigint order by id`.execute(db)
   return { ...rows[0], dead_letter: dl.rows[0] ?? null, attempt_log: at.rows }
 }
+
+export interface DeadLetterItem {
+  id: string
+  message_id: string
+  channel: string
+  attempts: number
+  error: string
+  created_at: string
+  subject: string | null
+}
+
+/** Dead letters for operators, newest first, keyset by id. */
+export async function listDeadLetters(db: Db, opts: { beforeId?: string; limit: number }): Promise<DeadLetterItem[]> {
+  const { rows } = await sql<{ id: string; message_id: string; channel: string; attempts: number; error: string; created_at: Date; subject: string | null }>`
+    select d.id::text as id, d.message_id::text as message_id, d.channel, d.attempts, d.error, d.created_at, m.subject
+    from notification_dead_letters d join notification_messages m on m.id = d.message_id
+    where (${opts.beforeId ?? null}::bigint is null or d.id < ${opts.beforeId ?? null}::bigint)
+    order by d.id desc limit ${opts.limit}`.execute(db)
+  return rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() }))
+}

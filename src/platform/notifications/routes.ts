@@ -7,7 +7,7 @@ import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../http/i
 import { ErrorSchema } from '../http/schemas.ts'
 import type { AppContext } from '../module.ts'
 import { loadNotificationSettings } from './config.ts'
-import { countUnread, listInbox, markRead, removePushSubscription, savePushSubscription, vapidKeys } from './notifications.ts'
+import { countUnread, listDeadLetters, listInbox, markRead, removePushSubscription, savePushSubscription, vapidKeys } from './notifications.ts'
 
 const signedIn = async (req: FastifyRequest) => {
   requireUser(req)
@@ -64,6 +64,21 @@ export async function notificationRoutes(fastify: FastifyInstance, ctx: AppConte
     if (r === 'not_found') throw notFound('Notification', 'thông báo')
     return { id: req.params.id, read: true }
   })
+
+  app.get('/api/notifications/dead-letters', {
+    preValidation: async (req) => {
+      requireUser(req, 'province_admin')
+    },
+    schema: {
+      tags: ['notifications'],
+      summary: 'Messages given up after their last attempt (province admins), newest first',
+      querystring: Type.Object({ before: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+      response: {
+        200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), message_id: Type.String(), channel: Type.String(), attempts: Type.Integer(), error: Type.String(), created_at: Type.String(), subject: Type.Union([Type.String(), Type.Null()]) })) }),
+        ...errors,
+      },
+    },
+  }, async (req) => ({ items: await listDeadLetters(ctx.db, { beforeId: req.query.before, limit: req.query.limit }) }))
 
   app.get('/api/notifications/push/key', {
     schema: {

@@ -60,6 +60,7 @@ export const iocRulesModule: Module = {
     'GET /api/notifications': 'signed-in',
     'POST /api/notifications/{id}/read': 'signed-in',
     'GET /api/notifications/push/key': 'public',
+    'GET /api/notifications/dead-letters': 'admin',
     'POST /api/notifications/push/subscriptions': 'signed-in',
     'DELETE /api/notifications/push/subscriptions': 'signed-in',
   },
