@@ -5,6 +5,7 @@ import { documentsModule } from './documents/index.ts'
 import { exchangeModule } from './exchange/index.ts'
 import { geoModule } from './geo/index.ts'
 import { identityModule } from './identity/index.ts'
+import { iocRulesModule } from './ioc/rules/index.ts'
 import { reportsModule } from './reports/index.ts'
 import { servicesModule } from './services/index.ts'
 import { registriesModule } from './registries/index.ts'
@@ -25,6 +26,7 @@ export const allModules: Module[] = [
   complianceModule,
   registriesModule,
   directChannelModule,
+  iocRulesModule,
 ]
 
 export { principalResolver } from './identity/index.ts'
