@@ -42,6 +42,7 @@ export {
 } from './repository.ts'
 export { SHIPPED_SOURCE, SHIPPED_VALID_FROM } from './seed.ts'
 export {
+  buildGazetteer,
   countVillagesByCommune,
   getVillage,
   importInfrastructureCsv,
