@@ -117,7 +117,7 @@ test('status and help commands', () => {
   assert.equal(parseTrackingCode('ma 2026-000777'), 'PA-2026-000777')
   const help = helpReply(dict)
   assert.ok(help.length <= SMS_REPLY_MAX)
-  assert.match(help, /GT=giao thong/)
+  assert.match(help, /GT=ha tang giao thong/)
 })
 
 test('very long messages: the description is kept up to the message limit, no crash', () => {
