@@ -268,6 +268,11 @@ export interface NewActivity {
  * the activity and that was given before it, or a new one recorded in the same transaction.
  */
 export async function recordActivity(db: Db, actor: string, a: NewActivity, now: Date): Promise<{ activity: Activity; consent_id: string | null }> {
+  return db.transaction().execute((tx) => recordActivityInTransaction(tx, actor, a, now))
+}
+
+/** recordActivity inside a transaction the caller holds (e.g. the idempotency key's). */
+export async function recordActivityInTransaction(db: Db, actor: string, a: NewActivity, now: Date): Promise<{ activity: Activity; consent_id: string | null }> {
   const team = await getTeam(db, a.team_id)
   if (!team) throw notFound('Team', 'tổ công nghệ số')
   const members = await listMembers(db, a.team_id)
@@ -288,7 +293,8 @@ export async function recordActivity(db: Db, actor: string, a: NewActivity, now:
     if (Number.isNaN(given.getTime()) || given.getTime() > occurred.getTime()) throw badRequest('CONSENT_AFTER_ACTIVITY', 'Sự đồng ý phải có trước khi thao tác.', 'Consent must be given before the activity.')
     if (!c.scope.includes(a.kind)) throw badRequest('CONSENT_SCOPE', 'Phạm vi đồng ý không bao gồm thao tác này.', 'The consent scope does not cover this activity.')
   }
-  return db.transaction().execute(async (tx) => {
+  {
+    const tx = db
     let consentId = a.consent_id ?? null
     if (a.consent_id) {
       const { rows } = await sql<{ team_id: string; scope: string[]; given_at: Date; revoked_at: Date | null; resident_name: string }>`
@@ -315,7 +321,7 @@ export async function recordActivity(db: Db, actor: string, a: NewActivity, now:
     await publishEvent(tx, 'community.activity_recorded', { id: activity.id, commune_code: team.commune_code, kind: a.kind, platform: a.platform ?? null, campaign_id: a.campaign_id ?? null })
     await appendAudit(tx, { actor, action: 'community.activity_recorded', entityType: 'community_activity', entityId: activity.id, data: { team: a.team_id, kind: a.kind, consent: consentId } }, now)
     return { activity, consent_id: consentId }
-  })
+  }
 }
 
 /** A resident withdraws consent: later on-behalf activities can no longer use it (past ones stay recorded). */

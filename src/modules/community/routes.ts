@@ -21,7 +21,7 @@ import {
   listMembers,
   listTeams,
   ORGANISATIONS,
-  recordActivity,
+  recordActivityInTransaction,
   revokeConsent,
   teamAccess,
 } from './community.ts'
@@ -240,7 +240,7 @@ export async function communityRoutes(fastify: FastifyInstance, ctx: AppContext)
     }
     const key = readIdempotencyKey(req.headers['idempotency-key'])
     const r = await runIdempotent(ctx.db, { scope: `community.activity|user:${p.userId}`, key, fingerprint: requestFingerprint(req.body) }, async (tx) => {
-      const out = await recordActivity(tx, actorOf(p), req.body, ctx.clock())
+      const out = await recordActivityInTransaction(tx, actorOf(p), req.body, ctx.clock())
       return { statusCode: 201, body: { activity: { ...out.activity, occurred_at: out.activity.occurred_at.toISOString() as unknown as Date }, consent_id: out.consent_id } }
     })
     if (r.replayed) reply.header('idempotent-replayed', 'true')
