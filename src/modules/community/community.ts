@@ -285,7 +285,7 @@ export async function recordActivityInTransaction(db: Db, actor: string, a: NewA
   if (onBehalf && !a.consent_id && !a.consent) {
     throw badRequest('CONSENT_REQUIRED', 'Thao tác thay người dân cần có sự đồng ý đã ghi nhận (consent).', 'Acting on behalf of a resident requires their recorded consent (consent or consent_id).')
   }
-  if (onBehalf && !a.resident_name && !a.consent) throw badRequest('RESIDENT_REQUIRED', 'Cần tên người dân.', 'resident_name is required when acting on their behalf.')
+  if (onBehalf && !a.resident_name && !a.consent && !a.consent_id) throw badRequest('RESIDENT_REQUIRED', 'Cần tên người dân.', 'resident_name is required when acting on their behalf.')
   if (onBehalf && !a.reference) throw badRequest('REFERENCE_REQUIRED', 'Cần mã hồ sơ/phản ánh đã nộp thay.', 'reference (the dossier or report code) is required.')
   if (a.consent) {
     const c = a.consent
@@ -293,35 +293,34 @@ export async function recordActivityInTransaction(db: Db, actor: string, a: NewA
     if (Number.isNaN(given.getTime()) || given.getTime() > occurred.getTime()) throw badRequest('CONSENT_AFTER_ACTIVITY', 'Sự đồng ý phải có trước khi thao tác.', 'Consent must be given before the activity.')
     if (!c.scope.includes(a.kind)) throw badRequest('CONSENT_SCOPE', 'Phạm vi đồng ý không bao gồm thao tác này.', 'The consent scope does not cover this activity.')
   }
-  {
-    const tx = db
-    let consentId = a.consent_id ?? null
-    if (a.consent_id) {
-      const { rows } = await sql<{ team_id: string; scope: string[]; given_at: Date; revoked_at: Date | null; resident_name: string }>`
-        select team_id::text as team_id, scope, given_at, revoked_at, resident_name from community_consents where id = ${isUuid(a.consent_id) ? a.consent_id : null}::uuid for update`.execute(tx)
-      const c = rows[0]
-      if (!c || c.team_id !== a.team_id) throw badRequest('UNKNOWN_CONSENT', 'Không tìm thấy sự đồng ý của tổ này.', 'No such consent recorded by this team.')
-      if (c.revoked_at) throw badRequest('CONSENT_REVOKED', 'Người dân đã rút lại sự đồng ý.', 'The resident has revoked this consent.')
-      if (!c.scope.includes(a.kind)) throw badRequest('CONSENT_SCOPE', 'Phạm vi đồng ý không bao gồm thao tác này.', 'The consent scope does not cover this activity.')
-      if (c.given_at.getTime() > occurred.getTime()) throw badRequest('CONSENT_AFTER_ACTIVITY', 'Sự đồng ý phải có trước khi thao tác.', 'Consent must be given before the activity.')
-      a = { ...a, resident_name: a.resident_name ?? c.resident_name }
-    } else if (a.consent) {
-      const c = a.consent
-      const { rows } = await sql<{ id: string }>`insert into community_consents (team_id, resident_name, method, evidence, scope, given_at, recorded_by_member)
-        values (${a.team_id}::uuid, ${c.resident_name}, ${c.method}, ${c.evidence}, ${JSON.stringify(c.scope)}::jsonb, ${c.given_at}::timestamptz, ${a.member_id}::uuid) returning id`.execute(tx)
-      consentId = rows[0].id
-      await appendAudit(tx, { actor, action: 'community.consent_recorded', entityType: 'community_consent', entityId: consentId, data: { team: a.team_id, method: c.method, scope: c.scope } }, now)
-      a = { ...a, resident_name: a.resident_name ?? c.resident_name }
-    }
-    const { rows } = await sql<Activity>`insert into community_activities (team_id, member_id, commune_code, kind, platform, resident_name, consent_id, reference, campaign_id, occurred_at, created_at, created_by)
-      values (${a.team_id}::uuid, ${a.member_id}::uuid, ${team.commune_code}, ${a.kind}, ${a.platform ?? null}, ${a.resident_name ?? null}, ${consentId}::uuid, ${a.reference ?? null},
-        ${a.campaign_id ?? null}::uuid, ${occurred.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${actor})
-      returning id, team_id, member_id, commune_code, kind, platform, resident_name, consent_id, reference, campaign_id, occurred_at`.execute(tx)
-    const activity = rows[0]
-    await publishEvent(tx, 'community.activity_recorded', { id: activity.id, commune_code: team.commune_code, kind: a.kind, platform: a.platform ?? null, campaign_id: a.campaign_id ?? null })
-    await appendAudit(tx, { actor, action: 'community.activity_recorded', entityType: 'community_activity', entityId: activity.id, data: { team: a.team_id, kind: a.kind, consent: consentId } }, now)
-    return { activity, consent_id: consentId }
+  // Runs in the caller's transaction.
+  const tx = db
+  let consentId = a.consent_id ?? null
+  if (a.consent_id) {
+    const { rows } = await sql<{ team_id: string; scope: string[]; given_at: Date; revoked_at: Date | null; resident_name: string }>`
+      select team_id::text as team_id, scope, given_at, revoked_at, resident_name from community_consents where id = ${isUuid(a.consent_id) ? a.consent_id : null}::uuid for update`.execute(tx)
+    const c = rows[0]
+    if (!c || c.team_id !== a.team_id) throw badRequest('UNKNOWN_CONSENT', 'Không tìm thấy sự đồng ý của tổ này.', 'No such consent recorded by this team.')
+    if (c.revoked_at) throw badRequest('CONSENT_REVOKED', 'Người dân đã rút lại sự đồng ý.', 'The resident has revoked this consent.')
+    if (!c.scope.includes(a.kind)) throw badRequest('CONSENT_SCOPE', 'Phạm vi đồng ý không bao gồm thao tác này.', 'The consent scope does not cover this activity.')
+    if (c.given_at.getTime() > occurred.getTime()) throw badRequest('CONSENT_AFTER_ACTIVITY', 'Sự đồng ý phải có trước khi thao tác.', 'Consent must be given before the activity.')
+    a = { ...a, resident_name: a.resident_name ?? c.resident_name }
+  } else if (a.consent) {
+    const c = a.consent
+    const { rows } = await sql<{ id: string }>`insert into community_consents (team_id, resident_name, method, evidence, scope, given_at, recorded_by_member)
+      values (${a.team_id}::uuid, ${c.resident_name}, ${c.method}, ${c.evidence}, ${JSON.stringify(c.scope)}::jsonb, ${c.given_at}::timestamptz, ${a.member_id}::uuid) returning id`.execute(tx)
+    consentId = rows[0].id
+    await appendAudit(tx, { actor, action: 'community.consent_recorded', entityType: 'community_consent', entityId: consentId, data: { team: a.team_id, method: c.method, scope: c.scope } }, now)
+    a = { ...a, resident_name: a.resident_name ?? c.resident_name }
   }
+  const { rows } = await sql<Activity>`insert into community_activities (team_id, member_id, commune_code, kind, platform, resident_name, consent_id, reference, campaign_id, occurred_at, created_at, created_by)
+    values (${a.team_id}::uuid, ${a.member_id}::uuid, ${team.commune_code}, ${a.kind}, ${a.platform ?? null}, ${a.resident_name ?? null}, ${consentId}::uuid, ${a.reference ?? null},
+      ${a.campaign_id ?? null}::uuid, ${occurred.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${actor})
+    returning id, team_id, member_id, commune_code, kind, platform, resident_name, consent_id, reference, campaign_id, occurred_at`.execute(tx)
+  const activity = rows[0]
+  await publishEvent(tx, 'community.activity_recorded', { id: activity.id, commune_code: team.commune_code, kind: a.kind, platform: a.platform ?? null, campaign_id: a.campaign_id ?? null })
+  await appendAudit(tx, { actor, action: 'community.activity_recorded', entityType: 'community_activity', entityId: activity.id, data: { team: a.team_id, kind: a.kind, consent: consentId } }, now)
+  return { activity, consent_id: consentId }
 }
 
 /** A resident withdraws consent: later on-behalf activities can no longer use it (past ones stay recorded). */
