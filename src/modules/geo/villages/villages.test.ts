@@ -138,3 +138,12 @@ test('authorization: imports are for province admins only, checked before the bo
     assert.equal((await postCsv(url, 'garbage', admin.headers)).statusCode, 422)
   }
 })
+
+test('export: a cell that a spreadsheet would run as a formula is neutralised', async () => {
+  const imp = await postCsv('/api/places/villages/import', 'name,commune_code\n"=HYPERLINK(""http://x"")",03385\n', admin.headers)
+  assert.equal(imp.statusCode, 200, imp.body)
+  const csv = await get('/api/places/villages/infrastructure.csv?commune_code=03385')
+  const rows = parse(csv.body.replace(/^\uFEFF/, ''), { columns: true }) as { village: string }[]
+  assert.ok(rows.some((r) => r.village === `'=HYPERLINK("http://x")`), JSON.stringify(rows.map((r) => r.village)))
+  assert.ok(rows.every((r) => !r.village.startsWith('=')))
+})

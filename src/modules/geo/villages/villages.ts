@@ -345,21 +345,26 @@ export async function importInfrastructureCsv(db: Db, csv: string, opts: { actor
   })
 }
 
+/** A text cell a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe. */
+function safeCell(v: string): string {
+  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v
+}
+
 /** The current infrastructure of villages as CSV (the same columns the import reads, plus white-zone gaps). */
 export function infrastructureCsv(villages: Village[]): string {
   return stringify(
     villages.map((v) => ({
       commune_code: v.commune_code,
-      commune: v.commune_name,
-      village: v.name,
+      commune: safeCell(v.commune_name),
+      village: safeCell(v.name),
       lon: v.lon ?? '',
       lat: v.lat ?? '',
       fixed_broadband: v.infrastructure ? (v.infrastructure.fixed_broadband ? 'yes' : 'no') : '',
-      broadband_provider: v.infrastructure?.broadband_provider ?? '',
+      broadband_provider: safeCell(v.infrastructure?.broadband_provider ?? ''),
       mobile_coverage: v.infrastructure?.mobile_coverage ?? '',
       grid_power: v.infrastructure ? (v.infrastructure.grid_power ? 'yes' : 'no') : '',
       as_of: v.infrastructure?.as_of ?? '',
-      source: v.infrastructure?.source ?? '',
+      source: safeCell(v.infrastructure?.source ?? ''),
       white_zone_gaps: whiteZoneGaps(v.infrastructure).join('|'),
       is_sample: v.is_sample ? 'yes' : 'no',
     })),
