@@ -1,6 +1,7 @@
 import type { Module } from '../platform/module.ts'
 import { calendarModule } from './calendar/index.ts'
 import { complianceModule } from './compliance/index.ts'
+import { communityModule } from './community/index.ts'
 import { documentsModule } from './documents/index.ts'
 import { exchangeModule } from './exchange/index.ts'
 import { geoModule } from './geo/index.ts'
@@ -27,6 +28,7 @@ export const allModules: Module[] = [
   registriesModule,
   directChannelModule,
   iocRulesModule,
+  communityModule,
 ]
 
 export { principalResolver } from './identity/index.ts'

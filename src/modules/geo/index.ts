@@ -6,6 +6,7 @@ import { getLocator } from './locator-cache.ts'
 import type { LocatedUnit } from './locator.ts'
 import { geoRoutes } from './routes.ts'
 import { seedReference } from './seed.ts'
+import { seedDemoVillages, villagesRoutePolicy, villagesRoutes } from './villages/index.ts'
 
 /** The geo module's migrations, for tools that migrate without the module list (the import CLI, the bench). */
 export const GEO_MIGRATIONS: MigrationSource = { module: 'geo', dir: fileURLToPath(new URL('./migrations', import.meta.url)) }
@@ -14,8 +15,13 @@ export const GEO_MIGRATIONS: MigrationSource = { module: 'geo', dir: fileURLToPa
 export const geoModule: Module = {
   name: 'geo',
   migrations: GEO_MIGRATIONS.dir,
-  routes: geoRoutes,
+  async routes(app, ctx) {
+    await geoRoutes(app, ctx)
+    await villagesRoutes(app, ctx)
+  },
   seedReference,
+  seedDemo: seedDemoVillages,
+  routePolicy: villagesRoutePolicy,
 }
 
 // What other modules use. Reports: `const locator = await getLocator(db)`, then
@@ -35,6 +41,25 @@ export {
   type UnitLevel,
 } from './repository.ts'
 export { SHIPPED_SOURCE, SHIPPED_VALID_FROM } from './seed.ts'
+export {
+  buildGazetteer,
+  countVillagesByCommune,
+  getVillage,
+  importInfrastructureCsv,
+  importVillagesCsv,
+  listVillages,
+  loadGazetteer,
+  matchPlaceAt,
+  matchPlaceName,
+  sampleCsv,
+  searchGazetteer,
+  searchToken,
+  seedSampleVillages,
+  whiteZoneGaps,
+  type Gazetteer,
+  type Place,
+  type Village,
+} from './villages/index.ts'
 
 /** Units whose border lies within maxM metres of a point (default 500 m), nearest first: "did you mean" lists. */
 export async function nearestUnits(db: Db, lat: number, lon: number, opts: { maxM?: number; limit?: number } = {}): Promise<(LocatedUnit & { distance_m: number })[]> {

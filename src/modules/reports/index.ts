@@ -5,6 +5,8 @@ import { seedDemoReports } from './demo-seed.ts'
 import { closeSettledReports, escalateOverdueReports } from './escalation.ts'
 import { reportsRoutes } from './routes.ts'
 import { open311Routes } from './open311/routes.ts'
+import { smsRoutePolicy, smsRoutes } from './sms/routes.ts'
+import { hotlineRoutePolicy, hotlineRoutes } from './hotline/routes.ts'
 
 /** reports: citizen field reports (phản ánh hiện trường), routed by GPS to the commune. */
 export const reportsModule: Module = {
@@ -13,7 +15,10 @@ export const reportsModule: Module = {
   async routes(app, ctx) {
     await reportsRoutes(app, ctx)
     await open311Routes(app, ctx)
+    await smsRoutes(app, ctx)
+    await hotlineRoutes(app, ctx)
   },
+  routePolicy: { ...smsRoutePolicy, ...hotlineRoutePolicy },
   async setup(ctx) {
     ctx.jobs.schedule({ name: 'reports.escalate-overdue', cron: '*/5 * * * *' }, async ({ db, now }) => {
       await escalateOverdueReports(db, now, ctx.config.provinceCode)
