@@ -1,5 +1,6 @@
 import { getActiveUserRole } from '../../identity/index.ts'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
+import type { AuditEntry } from '../../../platform/audit/audit-log.ts'
 import { actorOf, canSeeUnit, type Principal } from '../../../platform/auth/principal.ts'
 import type { Db } from '../../../platform/db/database.ts'
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts'
@@ -8,7 +9,7 @@ import { loadWorkingCalendar, parseIsoInstant, type WorkingCalendar } from '../.
 import { applicableDuration, clockStart, computeDue, extendForPause, judgeTimeliness, stepDueAt, warningAt } from './deadline.ts'
 import { checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
 import { recordHandOff } from './record.ts'
-import { closePause, getDossierByCode, getLetter, insertFile, listPauses, openPause, updateDossier, type DossierRow } from './repository.ts'
+import { closePause, getDossierByCode, getLetter, insertFilesStatement, listPauses, openPause, updateDossierReturning, type DossierRow, type SlipRow } from './repository.ts'
 import { DOSSIER_STATUS, nextStatus, STATUS_NAMES, TRANSITIONS, type DossierAction, type DossierStatus } from './status-machine.ts'
 import { cumulativeShare, nextProcessingStep, processingSteps, RESULT_STEP } from './steps.ts'
 
@@ -63,7 +64,19 @@ function invalidTransition(action: string, status: DossierStatus) {
  * fields and the action's own guards; then the change, its control slip, event and audit entry,
  * all in one transaction. Files of a supplement are checked before and stored content-addressed.
  */
+export interface ActionResult {
+  /** The dossier as it is after the action. */
+  dossier: DossierRow
+  /** The control slip the action wrote. */
+  slip: SlipRow
+}
+
 export async function applyDossierAction(deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null): Promise<DossierRow> {
+  return (await runDossierAction(deps, code, action, input, p)).dossier
+}
+
+/** `applyDossierAction`, answering also with the control slip the action wrote. */
+export async function runDossierAction(deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null): Promise<ActionResult> {
   const { db, now } = deps
   const cal = await loadWorkingCalendar(db)
   let files: CheckedFile[] = []
@@ -84,7 +97,7 @@ export async function applyDossierAction(deps: ActionDeps, code: string, action:
   }
 }
 
-async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null, files: CheckedFile[]): Promise<DossierRow> {
+async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null, files: CheckedFile[]): Promise<ActionResult> {
   const { now } = deps
   const d = await getDossierByCode(tx, code, { forUpdate: true })
   if (!d) throw notFound('Dossier', 'hồ sơ')
@@ -101,6 +114,8 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   let toUser: string | null = null
   let note = input.reason ?? input.note ?? null
   const data: Record<string, unknown> = {}
+  const folded: RawBuilder<unknown>[] = []
+  const foldedAudit: AuditEntry[] = []
   const proc = d.procedure
   const unit = applicableDuration(proc, d.channel).unit
   let due = d.due_at
@@ -159,7 +174,10 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
     }
     case 'supplement':
       await resume()
-      for (const f of files) await insertFile(tx, d.id, { ...f, round: await supplementRound(tx, d.id) }, now, userId)
+      if (files.length) {
+        const round = await supplementRound(tx, d.id)
+        folded.push(insertFilesStatement(d.id, files.map((f) => ({ ...f, round })), now, userId))
+      }
       data.files = files.map((f) => f.component_key)
       break
     case 'request_fee':
@@ -191,7 +209,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
       const doc = await issueOutgoingDocument(tx, {
         agencyCode: d.unit_code, docType: 'KQ', summary: `Kết quả giải quyết hồ sơ ${d.code}: ${d.procedure.name_vi}`.slice(0, 500),
         signer: p?.kind === 'user' ? p.displayName : null, issuedAt: now, recipients: [d.applicant_name],
-        links: [{ kind: 'dossier', ref: d.code }], actor: actorOf(p), uploadDir: deps.uploadDir,
+        links: [{ kind: 'dossier', ref: d.code }], actor: actorOf(p), uploadDir: deps.uploadDir, auditSink: foldedAudit,
       })
       Object.assign(changes, { resolved_at: now, timeliness, current_step: step, result_document_id: doc.id, result_document_symbol: doc.symbol })
       Object.assign(data, { timeliness, result_document: doc.symbol })
@@ -235,12 +253,12 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   } else if (to === DOSSIER_STATUS.RESOLVED || FINAL.includes(to)) {
     changes.step_due_at = null
   }
-  await updateDossier(tx, d.id, changes)
-  await recordHandOff(tx, {
+  const dossier = await updateDossierReturning(tx, d.id, changes)
+  const slip = await recordHandOff(tx, {
     dossierId: d.id, code: d.code, action, actor: actorOf(p), actorUserId: userId, step, from: d.status, to,
-    fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data,
-  })
-  return (await getDossierByCode(tx, d.code))!
+    fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data, applicantUserId: d.applicant_user_id,
+  }, folded, foldedAudit)
+  return { dossier, slip }
 }
 
 function parseInstant(s: string): Date {

@@ -58,3 +58,16 @@ export function presentDetail(d: DossierRow, now: Date, cal: WorkingCalendar, ex
     apology: extra.letter ? { status: extra.letter.status, proposed_due: iso(extra.letter.proposed_due), approved_at: iso(extra.letter.approved_at) } : null,
   }
 }
+
+/** The answer to a workflow action: the dossier's own fields and the control slip the action wrote. */
+export function presentAction(d: DossierRow, now: Date, cal: WorkingCalendar, staffView: boolean, slip: SlipRow) {
+  return {
+    ...presentSummary(d, now, cal),
+    view: staffView ? 'staff' : 'owner',
+    refusal_reason: d.refusal_reason,
+    supplement_reason: d.supplement_reason,
+    stop_reason: d.stop_reason,
+    forced_late: d.forced_late,
+    control_slip: { ...slip, at: iso(slip.at), due_at: iso(slip.due_at) },
+  }
+}

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../../platform/db/database.ts'
 import type { ProcedureVersion } from './catalogue-port.ts'
 import type { DossierStatus } from './status-machine.ts'
@@ -86,6 +86,21 @@ export async function updateDossier(tx: Db, id: string, changes: Partial<Record<
   const sets = Object.entries(changes).map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
   if (sets.length === 0) return
   await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${id}::bigint`.execute(tx)
+}
+
+/** The same update, answering with the dossier as it now is (no second read). */
+export async function updateDossierReturning(tx: Db, id: string, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<DossierRow> {
+  const sets = Object.entries(changes).map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
+  const { rows } = await sql<DossierRow>`update dossiers d set ${sql.join(sets.length ? sets : [sql`updated_at = d.updated_at`], sql`, `)}
+    where d.id = ${id}::bigint returning ${COLUMNS}`.execute(tx)
+  return rows[0]
+}
+
+/** A multi-row insert of files, as a statement to fold into a data-modifying WITH. */
+export function insertFilesStatement(dossierId: string, files: Omit<FileRow, 'uploaded_at'>[], at: Date, by: string | null): RawBuilder<unknown> {
+  const values = files.map((f) => sql`(${dossierId}::bigint, ${f.component_key}, ${f.round}, ${f.original_name}, ${f.stored_name}, ${f.mime}, ${f.bytes}, ${f.sha256}, ${at.toISOString()}, ${by}::uuid)`)
+  return sql`insert into dossier_files (dossier_id, component_key, round, original_name, stored_name, mime, bytes, sha256, uploaded_at, uploaded_by)
+    values ${sql.join(values, sql`, `)}`
 }
 
 export interface FileRow {

@@ -9,11 +9,11 @@ import { ErrorSchema } from '../../../platform/http/schemas.ts'
 import type { AppContext } from '../../../platform/module.ts'
 import { loadWorkingCalendar } from '../../calendar/index.ts'
 import { getOrgUnit } from '../../identity/index.ts'
-import { applyDossierAction, isOwner, isUnitStaff, type ActionInput } from './actions.ts'
+import { runDossierAction, isOwner, isUnitStaff, type ActionInput } from './actions.ts'
 import type { CataloguePort } from './catalogue-port.ts'
 import { MAX_FILES, type UploadedFile } from './files.ts'
 import { DOSSIER_CODE_PATTERN } from './numbering.ts'
-import { presentDetail, presentSummary } from './presenters.ts'
+import { presentAction, presentDetail, presentSummary } from './presenters.ts'
 import { getBankAccount, getDossierByCode, getLetter, listDeadlineChanges, listDossiers, listFiles, listPauses, listSlips, type DossierRow } from './repository.ts'
 import { renderSlip, SLIP_KINDS, type SlipKind } from './slips-pdf.ts'
 import { DOSSIER_ACTIONS, type DossierAction } from './status-machine.ts'
@@ -74,7 +74,15 @@ async function readMultipart(req: FastifyRequest, fileSize: number): Promise<Rec
  * Who may see a dossier: its applicant and the staff of its handling unit (province admins too).
  * Staff of another unit get 403; anyone else 404, so the code reveals nothing.
  */
-async function loadVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<{ d: DossierRow; p: Principal; staffView: boolean }> {
+type Visible = { d: DossierRow; p: Principal; staffView: boolean }
+/** The check made in preValidation, reused by the handler of the same request (one read, not two). */
+const visibleOf = new WeakMap<FastifyRequest, Promise<Visible>>()
+function loadVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible> {
+  let v = visibleOf.get(req)
+  if (!v) visibleOf.set(req, (v = checkVisible(ctx, req, code)))
+  return v
+}
+async function checkVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible> {
   const p = requireUser(req)
   const d = new RegExp(DOSSIER_CODE_PATTERN).test(code) ? await getDossierByCode(ctx.db, code) : undefined
   if (!d) throw notFound('Dossier', 'hồ sơ')
@@ -168,6 +176,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       },
       schema: {
         tags: ['dossiers'],
+        description: 'Answers with the dossier as it now is (the fields of the list view, plus `view` and the `control_slip` this action wrote); GET the dossier for its files, slips and pauses.',
         summary: 'Workflow action. Staff of the unit: receive, refuse, process, forward, request_supplement, request_fee, stop, resolve, return, change_deadline; leader: approve_apology; applicant: supplement (with files), pay (online), withdraw',
         params: Type.Object({ code: CodeParam, action: Type.Union(DOSSIER_ACTIONS.map((a) => Type.Literal(a))) }),
         body: Type.Optional(ActionBody),
@@ -175,8 +184,10 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       },
     }, async (req) => {
       const { p } = await loadVisible(ctx, req, req.params.code)
-      const d = await applyDossierAction({ db: ctx.db, uploadDir: ctx.config.uploadDir, now: ctx.clock() }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
-      return detail(ctx, d, isUnitStaff(p, d))
+      const now = ctx.clock()
+      const r = await runDossierAction({ db: ctx.db, uploadDir: ctx.config.uploadDir, now }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
+      // A slim answer: the dossier as it now is and the control slip just written; GET the dossier for its lists.
+      return presentAction(r.dossier, now, await loadWorkingCalendar(ctx.db), isUnitStaff(p, r.dossier), r.slip)
     })
 
     app.get('/api/dossiers/:code/slips/:kind.pdf', {

@@ -3,15 +3,19 @@ import type { Db } from '../../../platform/db/database.ts'
 import { badRequest, forbidden } from '../../../platform/http/errors.ts'
 import { requestFingerprint, runIdempotent, type IdempotentResult } from '../../../platform/http/idempotency.ts'
 import { loadWorkingCalendar } from '../../calendar/index.ts'
-import { getOrgUnit } from '../../identity/index.ts'
+import { getOrgUnit as readOrgUnit } from '../../identity/index.ts'
+import { cachedLookup } from '../../../platform/ttl-cache.ts'
 import type { CataloguePort } from './catalogue-port.ts'
 import { applicableDuration, clockStart, computeDue, stepDueAt, warningAt } from './deadline.ts'
 import { checkFiles, removeUnreferenced, storeFiles, type UploadedFile } from './files.ts'
 import { nextDossierCode } from './numbering.ts'
 import { recordHandOff } from './record.ts'
-import { getDossierByCode, insertDossier, insertFile, updateDossier, type DossierRow } from './repository.ts'
+import { getDossierByCode, insertDossier, insertFilesStatement, updateDossier, type DossierRow } from './repository.ts'
 import { DOSSIER_STATUS } from './status-machine.ts'
 import { cumulativeShare, processingSteps, RECEPTION_STEP } from './steps.ts'
+
+/** Units change rarely: looked up at most every 30 s per node. */
+const getOrgUnit = cachedLookup(readOrgUnit)
 
 export interface DossierSubmission {
   procedure_code: string
@@ -95,11 +99,11 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
         fee_policy_name_vi: fee.policy_name_vi,
         payment_status: fee.amount_vnd > 0 ? 'unpaid' : 'not_required',
       })
-      for (const f of files) await insertFile(tx, id, { ...f, round: 0 }, now, p.userId)
       await recordHandOff(tx, {
         dossierId: id, code, action: 'submit', actor, actorUserId: p.userId, step: RECEPTION_STEP, from: null, to: DOSSIER_STATUS.NEW,
         fromUnit: null, toUnit: unitCode, at: now, dueAt: null, note: s.channel, data: { procedure: proc.procedure_code, version: proc.version, channel: s.channel, fee_vnd: fee.amount_vnd },
-      })
+        applicantUserId,
+      }, files.length ? [insertFilesStatement(id, files.map((f) => ({ ...f, round: 0 })), now, p.userId)] : [])
       if (atDesk && cal) {
         // Taken at the desk: received in the same transaction.
         const start = clockStart(cal, now)
@@ -109,7 +113,7 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
         await updateDossier(tx, id, { status: DOSSIER_STATUS.RECEIVED, received_at: now, clock_started_at: start, due_at: due, step_due_at: stepDue, warn_at: warningAt(cal, due), current_step: step, updated_at: now })
         await recordHandOff(tx, {
           dossierId: id, code, action: 'receive', actor, actorUserId: p.userId, step, from: DOSSIER_STATUS.NEW, to: DOSSIER_STATUS.RECEIVED,
-          fromUnit: unitCode, toUnit: unitCode, at: now, dueAt: stepDue, note: null, data: { due_at: due.toISOString() },
+          fromUnit: unitCode, toUnit: unitCode, at: now, dueAt: stepDue, note: null, data: { due_at: due.toISOString() }, applicantUserId,
         })
       }
       return { statusCode: 201, body: { code } }
