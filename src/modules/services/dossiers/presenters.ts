@@ -51,7 +51,7 @@ export function presentDetail(d: DossierRow, now: Date, cal: WorkingCalendar, ex
     forced_late: d.forced_late,
     vietqr: extra.vietqr,
     components: d.procedure.components.map((c) => ({ key: c.key, name_vi: c.name_vi, name_en: c.name_en, required: c.required })),
-    files: extra.files.map((f) => ({ component_key: f.component_key, round: f.round, name: f.original_name, mime: f.mime, bytes: f.bytes, sha256: f.sha256, uploaded_at: iso(f.uploaded_at) })),
+    files: extra.files.map((f) => ({ id: f.id, reused_from: f.reused_from ?? null, component_key: f.component_key, round: f.round, name: f.original_name, mime: f.mime, bytes: f.bytes, sha256: f.sha256, uploaded_at: iso(f.uploaded_at) })),
     control_slips: extra.slips.map((s) => ({ ...s, at: iso(s.at), due_at: iso(s.due_at) })),
     pauses: extra.pauses.map((p) => ({ kind: p.kind, unit_code: p.unit_code, reason: p.reason, from: iso(p.from_at), to: iso(p.to_at), counted_late: p.counted_late })),
     deadline_changes: extra.staffView ? extra.changes.map((c) => ({ ...c, old_due: iso(c.old_due), new_due: iso(c.new_due), at: iso(c.at) })) : [],

@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { getStoreItem } from '../citizen-store/repository.ts'
 import { actorOf, canSeeUnit, isStaff, type Principal } from '../../../platform/auth/principal.ts'
 import type { Db } from '../../../platform/db/database.ts'
 import { badRequest, forbidden } from '../../../platform/http/errors.ts'
@@ -30,6 +33,8 @@ export interface DossierSubmission {
   applicant_user_id?: string
   form?: Record<string, string>
   files?: UploadedFile[]
+  /** Components taken from the applicant's data store instead of uploaded: component key → item id ('u…' or 'f…'). */
+  reuse?: Record<string, string>
 }
 
 export interface SubmitDeps {
@@ -64,11 +69,19 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
     if (!isStaff(p) || !canSeeUnit(p, unitCode)) throw forbidden('Only officers of the handling unit take dossiers at the desk.', 'Chỉ cán bộ của đơn vị giải quyết được tiếp nhận hồ sơ trực tiếp.')
     if (proc.fully_online) throw badRequest('ONLINE_ONLY', 'Thủ tục này chỉ tiếp nhận hồ sơ trực tuyến toàn trình, không nhận hồ sơ giấy.', 'This procedure is fully online: paper dossiers are refused.')
   }
-  const files = checkFiles(proc.components, s.files ?? [], true)
+  // Reuse from the citizen's own store (kho dữ liệu): only the owner, online, and only their own items.
+  const reused: UploadedFile[] = []
+  for (const [component, itemId] of Object.entries(s.reuse ?? {})) {
+    const item = atDesk ? undefined : await getStoreItem(db, p.userId, itemId)
+    const data = item && (await readFile(join(deps.uploadDir, item.stored_name)).catch(() => undefined))
+    if (!item || !data) throw badRequest('UNKNOWN_STORE_ITEM', `Không tìm thấy tài liệu "${itemId}" trong kho dữ liệu của bạn.`, `No item "${itemId}" in your data store.`, { field: component })
+    reused.push({ field: component, name: item.original_name, data, reused_from: item.id })
+  }
+  const files = checkFiles(proc.components, [...(s.files ?? []), ...reused], true)
   const fee = await deps.catalogue.computeFee(db, proc, s.channel, now)
   const cal = atDesk ? await loadWorkingCalendar(db) : undefined
   const applicantUserId = atDesk ? (s.applicant_user_id ?? null) : p.userId
-  const fingerprint = requestFingerprint({ ...s, files: files.map((f) => [f.component_key, f.sha256]) })
+  const fingerprint = requestFingerprint({ ...s, files: files.map((f) => [f.component_key, f.sha256, f.reused_from ?? null]) })
   const actor = actorOf(p)
 
   await storeFiles(deps.uploadDir, files)

@@ -139,6 +139,13 @@ describe('online submission and the happy path', () => {
     assert.equal(c.slips, 10)
     assert.equal(c.audit, 10)
     assert.equal(c.events, 10)
+    // In-app notices to the citizen: one per status change (forward keeps the status).
+    const { rows: notices } = await sql<{ payload: Record<string, unknown> }>`select payload from outbox_events
+      where topic = 'dossier.citizen_notice' and payload->>'code' = ${code} order by id`.execute(platform.ctx.db)
+    assert.deepEqual(notices.map((n) => n.payload.status), [1, 2, 4, 5, 4, 6, 4, 9, 10])
+    assert.equal(notices[0].payload.user_id, citizen.id)
+    assert.match(String(notices[7].payload.message_vi), /Đã giải quyết/)
+    assert.match(String(notices[7].payload.message_en), /Resolved/)
   })
 
   test('a second supplement request by the same unit does not pause the clock and makes the dossier late', async () => {
