@@ -3,11 +3,11 @@ import { sql, type RawBuilder } from 'kysely'
 import type { AuditEntry } from '../../../platform/audit/audit-log.ts'
 import { actorOf, canSeeUnit, type Principal } from '../../../platform/auth/principal.ts'
 import type { Db } from '../../../platform/db/database.ts'
-import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts'
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts'
 import { issueOutgoingDocument } from '../../documents/index.ts'
 import { loadWorkingCalendar, parseIsoInstant, type WorkingCalendar } from '../../calendar/index.ts'
 import { applicableDuration, clockStart, computeDue, extendForPause, judgeTimeliness, stepDueAt, warningAt } from './deadline.ts'
-import { checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
+import { detectFormat, checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
 import { recordHandOff } from './record.ts'
 import { closePause, getDossierByCode, getLetter, insertFilesStatement, listPauses, openPause, updateDossierReturning, type DossierRow, type SlipRow } from './repository.ts'
 import { DOSSIER_STATUS, nextStatus, STATUS_NAMES, TRANSITIONS, type DossierAction, type DossierStatus } from './status-machine.ts'
@@ -86,6 +86,12 @@ export async function runDossierAction(deps: ActionDeps, code: string, action: D
     files = checkFiles(d.procedure.components, input.files ?? [], false)
     if (!files.length) throw badRequest('FILES_REQUIRED', 'Cần gửi kèm tệp bổ sung.', 'A supplement needs at least one file.')
     await storeFiles(deps.uploadDir, files)
+  } else if (action === 'resolve' && input.files?.length) {
+    // The signed result itself may be uploaded (one PDF in the part "result"); without it the
+    // result document is still registered and numbered, and the result notice PDF is generated.
+    const f = input.files[0]
+    if (input.files.length !== 1 || f.field !== 'result') throw badRequest('UNEXPECTED_FILE', 'Chỉ nhận một tệp kết quả trong phần "result".', 'Resolve takes at most one file, in the part named "result".')
+    if (!detectFormat(f.name, f.data, ['pdf'])) throw new AppError(415, 'FILE_TYPE_NOT_ALLOWED', 'Tệp kết quả phải là PDF.', 'The result file must be a PDF.')
   } else if (input.files?.length) {
     throw badRequest('UNEXPECTED_FILE', 'Thao tác này không nhận tệp.', 'This action takes no files.')
   }
@@ -210,6 +216,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
         agencyCode: d.unit_code, docType: 'KQ', summary: `Kết quả giải quyết hồ sơ ${d.code}: ${d.procedure.name_vi}`.slice(0, 500),
         signer: p?.kind === 'user' ? p.displayName : null, issuedAt: now, recipients: [d.applicant_name],
         links: [{ kind: 'dossier', ref: d.code }], actor: actorOf(p), uploadDir: deps.uploadDir, auditSink: foldedAudit,
+        ...(input.files?.[0] ? { file: { name: input.files[0].name, mime: 'application/pdf', data: input.files[0].data } } : {}),
       })
       Object.assign(changes, { resolved_at: now, timeliness, current_step: step, result_document_id: doc.id, result_document_symbol: doc.symbol })
       Object.assign(data, { timeliness, result_document: doc.symbol })

@@ -407,3 +407,34 @@ describe('authorization per role and unit', () => {
     assert.equal(paper.json().error.code, 'ONLINE_ONLY')
   })
 })
+
+describe('resolution result', () => {
+  test('resolve without a PDF registers and numbers the result document and the result notice PDF is generated; with a PDF the document keeps it', async () => {
+    now = vn('2026-03-02T09:00:00')
+    for (const withFile of [false, true]) {
+      const code = await submit()
+      await ok(code, 'receive', officer)
+      await ok(code, 'process', officer)
+      let d
+      if (withFile) {
+        const bad = multipart({}, [{ field: 'result', name: 'kq.pdf', data: Buffer.from('not a pdf') }])
+        assert.equal((await platform.app.inject({ method: 'POST', url: `/api/dossiers/${code}/resolve`, payload: bad.payload, headers: { ...bad.headers, ...officer.headers } })).statusCode, 415)
+        const signed = Buffer.concat([PDF_BYTES, Buffer.from(`signed ${code}`)])
+        const { payload, headers } = multipart({}, [{ field: 'result', name: 'ket-qua.pdf', data: signed }])
+        const res = await platform.app.inject({ method: 'POST', url: `/api/dossiers/${code}/resolve`, payload, headers: { ...headers, ...officer.headers } })
+        assert.equal(res.statusCode, 200, res.body)
+        d = res.json()
+        const doc = await platform.app.inject({ method: 'GET', url: `/api/documents/${d.result_document.id}/file`, headers: officer.headers })
+        assert.equal(doc.statusCode, 200)
+        assert.deepEqual(doc.rawPayload, signed)
+      } else {
+        d = await ok(code, 'resolve', officer)
+      }
+      assert.equal(d.status, 9)
+      assert.match(d.result_document.symbol, /^\d+\/KQ-/)
+      const pdf = await platform.app.inject({ method: 'GET', url: `/api/dossiers/${code}/slips/result.pdf`, headers: citizen.headers })
+      assert.equal(pdf.statusCode, 200)
+      assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-')
+    }
+  })
+})
