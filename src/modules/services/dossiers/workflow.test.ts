@@ -357,10 +357,10 @@ describe('authorization per role and unit', () => {
     const doc = (await platform.app.inject({ method: 'GET', url: '/docs/json' })).json()
     const routes = Object.entries<Record<string, unknown>>(doc.paths).filter(([path]) => path.startsWith('/api/dossiers'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
-    assert.deepEqual(routes, ['GET /api/dossiers', 'GET /api/dossiers/{code}', 'GET /api/dossiers/{code}/slips/{kind}.pdf', 'POST /api/dossiers', 'POST /api/dossiers/{code}/{action}'])
+    assert.deepEqual(routes, ['GET /api/dossiers', 'GET /api/dossiers/{code}', 'GET /api/dossiers/{code}/files/{id}', 'GET /api/dossiers/{code}/slips/{kind}.pdf', 'POST /api/dossiers', 'POST /api/dossiers/{code}/{action}'])
     for (const r of routes) {
       const [method, path] = r.split(' ')
-      const url = path.replace('{code}', 'PA-2026-999999').replace('{action}', 'assign').replace('{kind}', 'x')
+      const url = path.replace('{code}', 'PA-2026-999999').replace('{action}', 'assign').replace('{kind}', 'x').replace('{id}', '1')
       const res = await platform.app.inject({ method: method as 'GET', url, payload: method === 'POST' ? {} : undefined })
       assert.equal(res.statusCode, 401, r)
     }
