@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { createScratchDatabase } from '../src/platform/testing/scratch-database.ts'
-import { openDatabase } from '../src/platform/db/database.ts'
+import { openDatabase, type Db } from '../src/platform/db/database.ts'
 import { createTestUser, type TestUser } from '../src/modules/identity/test-factories.ts'
 import { startServerProcess } from '../src/platform/testing/server-process.ts'
 import { generateDossiers } from './dossier-generator.ts'
@@ -124,9 +124,18 @@ export interface PhaseResult {
   cpu: { server: number; postgres: number; bench: number; machine: number }
   dossiers: number
   slips: number
+  /** Database commits (transactions, incl. single statements) per HTTP request, from pg_stat_database. */
+  commitsPerRequest: number
 }
 
 interface Actors { citizens: TestUser[]; officers: Map<string, TestUser>; units: string[] }
+
+/** Transactions committed in the current database so far (every statement outside a transaction counts one). */
+async function commitsSoFar(db: Db): Promise<number> {
+  await sql`select pg_stat_force_next_flush()`.execute(db).catch(() => {})
+  const { rows } = await sql<{ n: string }>`select xact_commit::text as n from pg_stat_database where datname = current_database()`.execute(db)
+  return Number(rows[0]?.n ?? 0)
+}
 
 async function measure(serverUrl: string, serverPid: number, actors: Actors, seconds: number, concurrency: number, record: boolean) {
   const base = new URL(serverUrl)
@@ -188,17 +197,20 @@ async function measure(serverUrl: string, serverPid: number, actors: Actors, sec
   agent.destroy()
   if (record && firstErrors.length) console.error(`errors (first ${firstErrors.length}):\n  ${firstErrors.join('\n  ')}`)
   const steps = Object.fromEntries(STEPS.map((k) => [k, { p50: pct(lat[k], 50), p99: pct(lat[k], 99), n: lat[k].length }])) as PhaseResult['steps']
-  return { lifecycles, lifecyclesPerSecond: lifecycles / seconds, errors, steps, cpu }
+  const requests = STEPS.reduce((n, k) => n + lat[k].length, 0)
+  return { lifecycles, lifecyclesPerSecond: lifecycles / seconds, errors, steps, cpu, requests }
 }
 
+/** CPU time (ms, node + postgres) spent per completed lifecycle: the figure that holds on a busy machine. */
+export const cpuPerLifecycle = (r: PhaseResult) => ((r.cpu.server + r.cpu.postgres) * 1000) / r.lifecyclesPerSecond
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–')
 const pctCpu = (x: number) => `${Math.round(x * 100)}%`
 
 export function markdownTable(results: PhaseResult[], concurrency: number, seconds: number): string {
-  const head = ['preload (synthetic dossiers)', 'load time', 'lifecycles/s', ...STEPS.map((s) => `${s} p50 / p99 ms`), 'errors', 'CPU node / postgres / bench / whole machine', 'dossiers after', 'control slips after']
+  const head = ['preload (synthetic dossiers)', 'load time', 'lifecycles/s', ...STEPS.map((s) => `${s} p50 / p99 ms`), 'errors', 'CPU node / postgres / bench / whole machine', 'dossiers after', 'control slips after', 'commits / request', 'CPU ms / lifecycle (node + postgres)']
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
   for (const r of results) {
-    lines.push(`| ${r.preload.toLocaleString('en')} | ${r.loadSeconds ? `${r.loadSeconds.toFixed(0)} s` : '–'} | **${r.lifecyclesPerSecond.toFixed(1)}** | ${STEPS.map((s) => `${f1(r.steps[s].p50)} / ${f1(r.steps[s].p99)}`).join(' | ')} | ${r.errors} | ${pctCpu(r.cpu.server)} / ${pctCpu(r.cpu.postgres)} / ${pctCpu(r.cpu.bench)} / ${pctCpu(r.cpu.machine)} | ${r.dossiers.toLocaleString('en')} | ${r.slips.toLocaleString('en')} |`)
+    lines.push(`| ${r.preload.toLocaleString('en')} | ${r.loadSeconds ? `${r.loadSeconds.toFixed(0)} s` : '–'} | **${r.lifecyclesPerSecond.toFixed(1)}** | ${STEPS.map((s) => `${f1(r.steps[s].p50)} / ${f1(r.steps[s].p99)}`).join(' | ')} | ${r.errors} | ${pctCpu(r.cpu.server)} / ${pctCpu(r.cpu.postgres)} / ${pctCpu(r.cpu.bench)} / ${pctCpu(r.cpu.machine)} | ${r.dossiers.toLocaleString('en')} | ${r.slips.toLocaleString('en')} | ${r.commitsPerRequest.toFixed(1)} | ${cpuPerLifecycle(r).toFixed(1)} |`)
   }
   lines.push('', `${concurrency} workers, ${seconds} s per measurement; one lifecycle = 5 HTTP requests (submit multipart with 2 PDFs, then receive, process, resolve, return). CPU in cores (100% = one core, 200% = this whole machine) over the measurement window.`)
   return lines.join('\n')
@@ -252,11 +264,15 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
         console.error(`preloaded ${target.toLocaleString('en')} synthetic dossiers in ${loadSeconds.toFixed(1)} s (incl. vacuum analyze)`)
       }
       await measure(server.url, serverPid, actors, 3, concurrency, false) // warm-up
+      await new Promise((r) => setTimeout(r, 1200)) // let the server's statistics of the warm-up reach pg_stat_database
+      const c0 = await commitsSoFar(db)
       const m = await measure(server.url, serverPid, actors, seconds, concurrency, true)
+      await new Promise((r) => setTimeout(r, 1200))
+      const commits = (await commitsSoFar(db)) - c0 - 2
       const { rows: [c] } = await sql<{ d: number; s: number }>`select (select count(*)::int from dossiers) as d, (select count(*)::int from dossier_control_slips) as s`.execute(db)
-      const r: PhaseResult = { preload: target, loadSeconds, ...m, dossiers: c.d, slips: c.s }
+      const r: PhaseResult = { preload: target, loadSeconds, ...m, dossiers: c.d, slips: c.s, commitsPerRequest: m.requests ? commits / m.requests : NaN }
       results.push(r)
-      console.error(`preload ${target}: ${r.lifecyclesPerSecond.toFixed(1)} lifecycles/s, errors ${r.errors}, cpu node ${pctCpu(r.cpu.server)} postgres ${pctCpu(r.cpu.postgres)} bench ${pctCpu(r.cpu.bench)} machine ${pctCpu(r.cpu.machine)}`)
+      console.error(`preload ${target}: ${r.lifecyclesPerSecond.toFixed(1)} lifecycles/s, ${r.commitsPerRequest.toFixed(1)} commits/request, ${cpuPerLifecycle(r).toFixed(1)} CPU ms/lifecycle, errors ${r.errors}, cpu node ${pctCpu(r.cpu.server)} postgres ${pctCpu(r.cpu.postgres)} bench ${pctCpu(r.cpu.bench)} machine ${pctCpu(r.cpu.machine)}`)
     }
     const table = markdownTable(results, concurrency, seconds)
     return { seconds, concurrency, results, table }

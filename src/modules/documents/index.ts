@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import type { AuditEntry } from '../../platform/audit/audit-log.ts'
 import type { Db } from '../../platform/db/database.ts'
 import type { Module } from '../../platform/module.ts'
 import { checkDocType, checkLink, checkSummary, linkDocumentAt, linkedDocuments, prepareFile, registerDocument } from './repository.ts'
@@ -28,6 +29,8 @@ export async function issueOutgoingDocument(tx: Db, input: {
   links?: { kind: 'dossier' | 'report' | 'document'; ref: string }[]
   actor: string
   uploadDir: string
+  /** See RegisterInput.auditSink: the caller appends the audit entry last in its transaction. */
+  auditSink?: AuditEntry[]
 }): Promise<{ id: string; number: number; symbol: string; register_year: number }> {
   checkDocType(input.docType)
   checkSummary(input.summary)
@@ -35,7 +38,7 @@ export async function issueOutgoingDocument(tx: Db, input: {
   const file = input.file ? await prepareFile(input.uploadDir, input.file) : undefined
   const d = await registerDocument(tx, {
     agencyCode: input.agencyCode, direction: 'outgoing', docType: input.docType, signer: input.signer, issuedAt: input.issuedAt,
-    registeredAt: input.issuedAt, summary: input.summary, recipients: input.recipients, links: input.links, file, actor: input.actor,
+    registeredAt: input.issuedAt, summary: input.summary, recipients: input.recipients, links: input.links, file, actor: input.actor, auditSink: input.auditSink,
   })
   return { id: d.id, number: d.number, symbol: d.symbol, register_year: d.register_year }
 }

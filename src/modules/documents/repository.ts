@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import { appendAudit } from '../../platform/audit/audit-log.ts'
+import { appendAudit, type AuditEntry } from '../../platform/audit/audit-log.ts'
 import type { Db } from '../../platform/db/database.ts'
 import { publishEvent } from '../../platform/events/outbox.ts'
 import { badRequest } from '../../platform/http/errors.ts'
@@ -73,6 +73,11 @@ export interface RegisterInput {
   file?: StoredFile & { text: string }
   links?: { kind: LinkKind; ref: string }[]
   actor: string
+  /**
+   * When given, the audit entry is pushed here instead of appended: the caller appends it, in the
+   * same transaction, as its last statement (so the audit chain lock is held only to the commit).
+   */
+  auditSink?: AuditEntry[]
 }
 
 export function checkDocType(docType: string): void {
@@ -135,14 +140,20 @@ export async function registerDocument(tx: Db, input: RegisterInput): Promise<Do
   await addHandling(tx, id, input.registeredAt, input.actor, 'registered', null, { number, year, symbol })
   for (const l of input.links ?? []) await insertLink(tx, id, l, input.actor, input.registeredAt)
   await publishEvent(tx, 'document.registered', { id, agency_code: unit.code, direction: input.direction, year, number, symbol, links: input.links ?? [] })
-  await appendAudit(tx, {
+  const entry: AuditEntry = {
     actor: input.actor,
     action: input.direction === 'outgoing' ? 'document.issued' : 'document.registered',
     entityType: 'document',
     entityId: id,
     data: { agency_code: unit.code, direction: input.direction, year, number, symbol, doc_type: input.docType, file_sha256: f?.sha256 ?? null, links: input.links ?? [] },
-  }, input.registeredAt)
-  return (await getDocument(tx, id))!
+  }
+  if (input.auditSink) {
+    input.auditSink.push(entry)
+    return (await getDocument(tx, id))!
+  }
+  const doc = (await getDocument(tx, id))!
+  await appendAudit(tx, entry, input.registeredAt)
+  return doc
 }
 
 export async function addHandling(tx: Db, documentId: string, at: Date, actor: string, action: string, note: string | null, data: Record<string, unknown> = {}): Promise<void> {

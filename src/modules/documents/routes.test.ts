@@ -140,6 +140,7 @@ test('incoming handling: assign to a leader, direct to a unit with a deadline, p
   const id = pdfDoc.id
   const act = (user: TestUser, action: string, payload: object) => platform.app.inject({ method: 'POST', url: `/api/documents/${id}/${action}`, payload, headers: user.headers })
   assert.equal((await act(officerA, 'assign', { leader_user_id: officerB.id })).statusCode, 400, 'leader of another unit')
+  assert.equal((await act(officerA, 'assign', { leader_user_id: officerA.id })).json().error.code, 'INVALID_LEADER', 'an officer of the unit who is not its leader')
   const assigned = await act(officerA, 'assign', { leader_user_id: leaderA.id, note: 'Kính trình' })
   assert.equal(assigned.statusCode, 200, assigned.body)
   assert.equal(assigned.json().status, 'assigned')

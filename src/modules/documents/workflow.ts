@@ -35,8 +35,9 @@ export async function assignDocument(tx: Db, id: string, leaderUserId: string, n
   if (d.direction !== 'incoming') throw notIncoming()
   if (d.status === 'done') throw alreadyDone()
   const leader = await staffUser(tx, leaderUserId)
-  if (!leader || leader.unit_code !== d.agency_code) {
-    throw badRequest('INVALID_LEADER', 'Người được giao phải là cán bộ lãnh đạo của cơ quan.', 'The leader must be an active staff member of the agency.')
+  // A leader (lãnh đạo) of the agency: identity's unit_admin role of that unit.
+  if (!leader || leader.role !== 'unit_admin' || leader.unit_code !== d.agency_code) {
+    throw badRequest('INVALID_LEADER', 'Người được giao phải là cán bộ lãnh đạo của cơ quan.', 'The leader must be an active leader (unit admin) of the agency.')
   }
   await sql`update documents set leader_user_id = ${leaderUserId}::uuid, status = 'assigned', updated_at = ${now.toISOString()}::timestamptz where id = ${id}::uuid`.execute(tx)
   const actor = actorOf(p)

@@ -55,6 +55,7 @@ export async function loginWithPassword(
 }
 
 export async function logout(db: Db, token: string, actor: string): Promise<void> {
+  forgetCachedSession(sha256(token))
   await db.transaction().execute(async (tx) => {
     await revokeSession(tx, sha256(token))
     await appendAudit(tx, { actor, action: 'user.logged_out', entityType: 'session', entityId: sha256(token).slice(0, 16) })
@@ -87,15 +88,49 @@ export async function principalForApiKey(db: Db, key: string): Promise<Principal
   return { kind: 'client', clientId: client.id, name: client.name, unitCode: client.unit_code, scopes: client.scopes }
 }
 
+type CachedSession = { at: number; principal: Principal }
+/** Live sessions seen recently, by token hash (per process). Only found sessions are kept. */
+const sessionCache = new Map<string, CachedSession>()
+const SESSION_CACHE_MAX_ENTRIES = 50_000
+
+/** Drops a session from this process's cache (logout); other nodes drop it within the TTL. */
+export function forgetCachedSession(tokenHash: string): void {
+  sessionCache.delete(tokenHash)
+}
+
+/**
+ * How long (ms) a looked-up session is reused without asking the database again:
+ * `SESSION_CACHE_MS`, default 2000; 0 turns the cache off. A logout on this node takes effect at
+ * once; a logout on another node or a disabled account within this time.
+ */
+export function sessionCacheMs(env: Record<string, string | undefined>): number {
+  const v = Number(env.SESSION_CACHE_MS ?? 2000)
+  return Number.isFinite(v) && v >= 0 ? Math.min(v, 60_000) : 2000
+}
+
 /** Builds the resolver the platform calls on every request. */
 export function principalResolver(ctx: AppContext): PrincipalResolver {
+  const ttl = sessionCacheMs(ctx.config.env)
   return async (req): Promise<Principal | null> => {
     const key = apiKeyOf(req)
     if (key) return principalForApiKey(ctx.db, key)
     const token = sessionToken(req)
     if (!token || token.length > 200) return null
-    const s = await findActiveSession(ctx.db, sha256(token), ctx.clock())
+    const hash = sha256(token)
+    const now = ctx.clock()
+    const wall = Date.now()
+    const hit = ttl > 0 ? sessionCache.get(hash) : undefined
+    if (hit && wall - hit.at < ttl) return hit.principal
+    sessionCache.delete(hash)
+    // Cached only when the session is still valid at the end of the cache window.
+    const lasting = ttl > 0 ? await findActiveSession(ctx.db, hash, new Date(now.getTime() + ttl)) : undefined
+    const s = lasting ?? (await findActiveSession(ctx.db, hash, now))
     if (!s) return null
-    return { kind: 'user', userId: s.id, role: s.role, unitCode: s.unit_code, displayName: s.display_name, sessionId: s.token_hash }
+    const principal: Principal = { kind: 'user', userId: s.id, role: s.role, unitCode: s.unit_code, displayName: s.display_name, sessionId: s.token_hash }
+    if (lasting) {
+      if (sessionCache.size >= SESSION_CACHE_MAX_ENTRIES) sessionCache.clear()
+      sessionCache.set(hash, { at: wall, principal })
+    }
+    return principal
   }
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { Module } from '../../platform/module.ts'
 import { catalogueRoutes, seedProcedures } from './catalogue/index.ts'
+import { citizenStoreRoutes } from './citizen-store/index.ts'
 import { dossierRoutes, setupDossierJobs } from './dossiers/index.ts'
 
 /**
@@ -13,10 +14,19 @@ export const servicesModule: Module = {
   async routes(app, ctx) {
     await catalogueRoutes(app, ctx)
     await dossierRoutes(app, ctx)
+    await citizenStoreRoutes(app, ctx)
   },
   setup: setupDossierJobs,
+  routePolicy: {
+    'GET /api/dossiers/{code}/files/{id}': 'signed-in',
+    'GET /api/me/store': 'signed-in',
+    'POST /api/me/store': 'signed-in',
+    'GET /api/me/store/{id}/file': 'signed-in',
+    'DELETE /api/me/store/{id}': 'signed-in',
+  },
   seedReference: seedProcedures,
 }
 
 export { computeFee, getProcedureVersion, searchProcedures, type ProcedureVersion } from './catalogue/index.ts'
 export { applyDossierAction, getDossierByCode, submitDossier, DOSSIER_STATUS } from './dossiers/index.ts'
+export { countReusedComponents } from './citizen-store/index.ts'

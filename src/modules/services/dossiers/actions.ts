@@ -1,14 +1,15 @@
 import { getActiveUserRole } from '../../identity/index.ts'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
+import type { AuditEntry } from '../../../platform/audit/audit-log.ts'
 import { actorOf, canSeeUnit, type Principal } from '../../../platform/auth/principal.ts'
 import type { Db } from '../../../platform/db/database.ts'
-import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts'
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts'
 import { issueOutgoingDocument } from '../../documents/index.ts'
 import { loadWorkingCalendar, parseIsoInstant, type WorkingCalendar } from '../../calendar/index.ts'
 import { applicableDuration, clockStart, computeDue, extendForPause, judgeTimeliness, stepDueAt, warningAt } from './deadline.ts'
-import { checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
+import { detectFormat, checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
 import { recordHandOff } from './record.ts'
-import { closePause, getDossierByCode, getLetter, insertFile, listPauses, openPause, updateDossier, type DossierRow } from './repository.ts'
+import { closePause, getDossierByCode, getLetter, insertFilesStatement, listPauses, openPause, updateDossierReturning, type DossierRow, type SlipRow } from './repository.ts'
 import { DOSSIER_STATUS, nextStatus, STATUS_NAMES, TRANSITIONS, type DossierAction, type DossierStatus } from './status-machine.ts'
 import { cumulativeShare, nextProcessingStep, processingSteps, RESULT_STEP } from './steps.ts'
 
@@ -63,7 +64,19 @@ function invalidTransition(action: string, status: DossierStatus) {
  * fields and the action's own guards; then the change, its control slip, event and audit entry,
  * all in one transaction. Files of a supplement are checked before and stored content-addressed.
  */
+export interface ActionResult {
+  /** The dossier as it is after the action. */
+  dossier: DossierRow
+  /** The control slip the action wrote. */
+  slip: SlipRow
+}
+
 export async function applyDossierAction(deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null): Promise<DossierRow> {
+  return (await runDossierAction(deps, code, action, input, p)).dossier
+}
+
+/** `applyDossierAction`, answering also with the control slip the action wrote. */
+export async function runDossierAction(deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null): Promise<ActionResult> {
   const { db, now } = deps
   const cal = await loadWorkingCalendar(db)
   let files: CheckedFile[] = []
@@ -73,6 +86,12 @@ export async function applyDossierAction(deps: ActionDeps, code: string, action:
     files = checkFiles(d.procedure.components, input.files ?? [], false)
     if (!files.length) throw badRequest('FILES_REQUIRED', 'Cần gửi kèm tệp bổ sung.', 'A supplement needs at least one file.')
     await storeFiles(deps.uploadDir, files)
+  } else if (action === 'resolve' && input.files?.length) {
+    // The signed result itself may be uploaded (one PDF in the part "result"); without it the
+    // result document is still registered and numbered, and the result notice PDF is generated.
+    const f = input.files[0]
+    if (input.files.length !== 1 || f.field !== 'result') throw badRequest('UNEXPECTED_FILE', 'Chỉ nhận một tệp kết quả trong phần "result".', 'Resolve takes at most one file, in the part named "result".')
+    if (!detectFormat(f.name, f.data, ['pdf'])) throw new AppError(415, 'FILE_TYPE_NOT_ALLOWED', 'Tệp kết quả phải là PDF.', 'The result file must be a PDF.')
   } else if (input.files?.length) {
     throw badRequest('UNEXPECTED_FILE', 'Thao tác này không nhận tệp.', 'This action takes no files.')
   }
@@ -84,7 +103,7 @@ export async function applyDossierAction(deps: ActionDeps, code: string, action:
   }
 }
 
-async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null, files: CheckedFile[]): Promise<DossierRow> {
+async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null, files: CheckedFile[]): Promise<ActionResult> {
   const { now } = deps
   const d = await getDossierByCode(tx, code, { forUpdate: true })
   if (!d) throw notFound('Dossier', 'hồ sơ')
@@ -101,6 +120,8 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   let toUser: string | null = null
   let note = input.reason ?? input.note ?? null
   const data: Record<string, unknown> = {}
+  const folded: RawBuilder<unknown>[] = []
+  const foldedAudit: AuditEntry[] = []
   const proc = d.procedure
   const unit = applicableDuration(proc, d.channel).unit
   let due = d.due_at
@@ -159,7 +180,10 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
     }
     case 'supplement':
       await resume()
-      for (const f of files) await insertFile(tx, d.id, { ...f, round: await supplementRound(tx, d.id) }, now, userId)
+      if (files.length) {
+        const round = await supplementRound(tx, d.id)
+        folded.push(insertFilesStatement(d.id, files.map((f) => ({ ...f, round })), now, userId))
+      }
       data.files = files.map((f) => f.component_key)
       break
     case 'request_fee':
@@ -191,7 +215,8 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
       const doc = await issueOutgoingDocument(tx, {
         agencyCode: d.unit_code, docType: 'KQ', summary: `Kết quả giải quyết hồ sơ ${d.code}: ${d.procedure.name_vi}`.slice(0, 500),
         signer: p?.kind === 'user' ? p.displayName : null, issuedAt: now, recipients: [d.applicant_name],
-        links: [{ kind: 'dossier', ref: d.code }], actor: actorOf(p), uploadDir: deps.uploadDir,
+        links: [{ kind: 'dossier', ref: d.code }], actor: actorOf(p), uploadDir: deps.uploadDir, auditSink: foldedAudit,
+        ...(input.files?.[0] ? { file: { name: input.files[0].name, mime: 'application/pdf', data: input.files[0].data } } : {}),
       })
       Object.assign(changes, { resolved_at: now, timeliness, current_step: step, result_document_id: doc.id, result_document_symbol: doc.symbol })
       Object.assign(data, { timeliness, result_document: doc.symbol })
@@ -235,12 +260,12 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   } else if (to === DOSSIER_STATUS.RESOLVED || FINAL.includes(to)) {
     changes.step_due_at = null
   }
-  await updateDossier(tx, d.id, changes)
-  await recordHandOff(tx, {
+  const dossier = await updateDossierReturning(tx, d.id, changes)
+  const slip = await recordHandOff(tx, {
     dossierId: d.id, code: d.code, action, actor: actorOf(p), actorUserId: userId, step, from: d.status, to,
-    fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data,
-  })
-  return (await getDossierByCode(tx, d.code))!
+    fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data, applicantUserId: d.applicant_user_id,
+  }, folded, foldedAudit)
+  return { dossier, slip }
 }
 
 function parseInstant(s: string): Date {

@@ -11,6 +11,7 @@ export interface UploadedFile {
   field: string
   name: string
   data: Buffer
+  reused_from?: string
 }
 
 export interface CheckedFile {
@@ -21,6 +22,8 @@ export interface CheckedFile {
   bytes: number
   sha256: string
   data: Buffer
+  /** Taken from the citizen's store instead of uploaded: 'u<id>' or 'f<id>'. */
+  reused_from?: string
 }
 
 /** Known formats: the extensions that name them, their MIME type and their leading bytes. */
@@ -33,6 +36,13 @@ const FORMATS: Record<string, { ext: string[]; mime: string; magic: (b: Buffer) 
   doc: { ext: ['doc'], mime: 'application/msword', magic: (b) => b.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0])) },
 }
 FORMATS.jpeg = FORMATS.jpg
+
+/** The known format of a file by its extension and leading bytes, among `allowed` (default: all). */
+export function detectFormat(name: string, data: Buffer, allowed: readonly string[] = Object.keys(FORMATS)): { format: string; ext: string; mime: string } | undefined {
+  const ext = (name.split('.').pop() ?? '').toLowerCase()
+  const format = allowed.map((x) => x.toLowerCase()).find((x) => FORMATS[x]?.ext.includes(ext) && FORMATS[x].magic(data))
+  return format ? { format, ext: FORMATS[format].ext[0], mime: FORMATS[format].mime } : undefined
+}
 
 /** Maximum number of files in one submission. */
 export const MAX_FILES = 20
@@ -58,7 +68,7 @@ export function checkFiles(components: readonly ProcedureComponent[], files: rea
       throw new AppError(415, 'FILE_TYPE_NOT_ALLOWED', `Tệp "${f.name}" không đúng định dạng cho phép (${c.formats.join(', ')}).`, `File "${f.name}" is not an allowed type (${c.formats.join(', ')}).`, { field: f.field, formats: c.formats })
     }
     const sha256 = createHash('sha256').update(f.data).digest('hex')
-    out.push({ component_key: c.key, original_name: f.name.slice(0, 255), stored_name: `dossiers/${sha256}.${FORMATS[format].ext[0]}`, mime: FORMATS[format].mime, bytes: f.data.length, sha256, data: f.data })
+    out.push({ component_key: c.key, original_name: f.name.slice(0, 255), stored_name: `dossiers/${sha256}.${FORMATS[format].ext[0]}`, mime: FORMATS[format].mime, bytes: f.data.length, sha256, data: f.data, ...(f.reused_from ? { reused_from: f.reused_from } : {}) })
   }
   if (requireAll) {
     const missing = components.filter((c) => c.required && !out.some((f) => f.component_key === c.key)).map((c) => c.key)
@@ -77,7 +87,8 @@ export async function storeFiles(uploadDir: string, files: readonly CheckedFile[
 /** Removes files of a failed write unless a committed dossier refers to the same content. */
 export async function removeUnreferenced(db: Db, uploadDir: string, files: readonly CheckedFile[]): Promise<void> {
   for (const f of files) {
-    const { rows } = await sql`select 1 from dossier_files where stored_name = ${f.stored_name} limit 1`.execute(db).catch(() => ({ rows: [1] }))
+    const { rows } = await sql`select 1 from dossier_files where stored_name = ${f.stored_name}
+      union all select 1 from citizen_store_items where stored_name = ${f.stored_name} limit 1`.execute(db).catch(() => ({ rows: [1] }))
     if (rows.length === 0) await unlink(join(uploadDir, f.stored_name)).catch(() => {})
   }
 }

@@ -24,7 +24,7 @@ export async function setupDossierJobs(ctx: AppContext): Promise<void> {
 export { DOSSIER_STATUS, DOSSIER_ACTIONS, STATUS_NAMES, TRANSITIONS, type DossierStatus, type DossierAction } from './status-machine.ts'
 export { createDossierRoutes, SubmissionSchema } from './routes.ts'
 export { submitDossier, type DossierSubmission } from './submit.ts'
-export { applyDossierAction, type ActionInput } from './actions.ts'
+export { applyDossierAction, runDossierAction, type ActionInput, type ActionResult } from './actions.ts'
 export { getDossierByCode, listDossiers, type DossierRow } from './repository.ts'
 export { clockStart, computeDue, dueWithPauses, extendForPause, judgeTimeliness, warningAt, applicableDuration } from './deadline.ts'
 export { nextDossierCode, formatDossierCode, vietnamDay } from './numbering.ts'

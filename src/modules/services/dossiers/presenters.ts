@@ -51,10 +51,23 @@ export function presentDetail(d: DossierRow, now: Date, cal: WorkingCalendar, ex
     forced_late: d.forced_late,
     vietqr: extra.vietqr,
     components: d.procedure.components.map((c) => ({ key: c.key, name_vi: c.name_vi, name_en: c.name_en, required: c.required })),
-    files: extra.files.map((f) => ({ component_key: f.component_key, round: f.round, name: f.original_name, mime: f.mime, bytes: f.bytes, sha256: f.sha256, uploaded_at: iso(f.uploaded_at) })),
+    files: extra.files.map((f) => ({ id: f.id, reused_from: f.reused_from ?? null, component_key: f.component_key, round: f.round, name: f.original_name, mime: f.mime, bytes: f.bytes, sha256: f.sha256, uploaded_at: iso(f.uploaded_at) })),
     control_slips: extra.slips.map((s) => ({ ...s, at: iso(s.at), due_at: iso(s.due_at) })),
     pauses: extra.pauses.map((p) => ({ kind: p.kind, unit_code: p.unit_code, reason: p.reason, from: iso(p.from_at), to: iso(p.to_at), counted_late: p.counted_late })),
     deadline_changes: extra.staffView ? extra.changes.map((c) => ({ ...c, old_due: iso(c.old_due), new_due: iso(c.new_due), at: iso(c.at) })) : [],
     apology: extra.letter ? { status: extra.letter.status, proposed_due: iso(extra.letter.proposed_due), approved_at: iso(extra.letter.approved_at) } : null,
+  }
+}
+
+/** The answer to a workflow action: the dossier's own fields and the control slip the action wrote. */
+export function presentAction(d: DossierRow, now: Date, cal: WorkingCalendar, staffView: boolean, slip: SlipRow) {
+  return {
+    ...presentSummary(d, now, cal),
+    view: staffView ? 'staff' : 'owner',
+    refusal_reason: d.refusal_reason,
+    supplement_reason: d.supplement_reason,
+    stop_reason: d.stop_reason,
+    forced_late: d.forced_late,
+    control_slip: { ...slip, at: iso(slip.at), due_at: iso(slip.due_at) },
   }
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../../platform/db/database.ts'
 import type { ProcedureVersion } from './catalogue-port.ts'
 import type { DossierStatus } from './status-machine.ts'
@@ -88,7 +88,23 @@ export async function updateDossier(tx: Db, id: string, changes: Partial<Record<
   await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${id}::bigint`.execute(tx)
 }
 
+/** The same update, answering with the dossier as it now is (no second read). */
+export async function updateDossierReturning(tx: Db, id: string, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<DossierRow> {
+  const sets = Object.entries(changes).map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
+  const { rows } = await sql<DossierRow>`update dossiers d set ${sql.join(sets.length ? sets : [sql`updated_at = d.updated_at`], sql`, `)}
+    where d.id = ${id}::bigint returning ${COLUMNS}`.execute(tx)
+  return rows[0]
+}
+
+/** A multi-row insert of files, as a statement to fold into a data-modifying WITH. */
+export function insertFilesStatement(dossierId: string, files: (Omit<FileRow, 'uploaded_at' | 'id'> & { reused_from?: string })[], at: Date, by: string | null): RawBuilder<unknown> {
+  const values = files.map((f) => sql`(${dossierId}::bigint, ${f.component_key}, ${f.round}, ${f.original_name}, ${f.stored_name}, ${f.mime}, ${f.bytes}, ${f.sha256}, ${at.toISOString()}, ${by}::uuid, ${f.reused_from ?? null})`)
+  return sql`insert into dossier_files (dossier_id, component_key, round, original_name, stored_name, mime, bytes, sha256, uploaded_at, uploaded_by, reused_from)
+    values ${sql.join(values, sql`, `)}`
+}
+
 export interface FileRow {
+  id: string
   component_key: string
   round: number
   original_name: string
@@ -97,15 +113,16 @@ export interface FileRow {
   bytes: number
   sha256: string
   uploaded_at: Date
+  reused_from?: string | null
 }
 
-export async function insertFile(tx: Db, dossierId: string, f: Omit<FileRow, 'uploaded_at'>, at: Date, by: string | null): Promise<void> {
+export async function insertFile(tx: Db, dossierId: string, f: Omit<FileRow, 'uploaded_at' | 'id'>, at: Date, by: string | null): Promise<void> {
   await sql`insert into dossier_files (dossier_id, component_key, round, original_name, stored_name, mime, bytes, sha256, uploaded_at, uploaded_by)
     values (${dossierId}::bigint, ${f.component_key}, ${f.round}, ${f.original_name}, ${f.stored_name}, ${f.mime}, ${f.bytes}, ${f.sha256}, ${at.toISOString()}, ${by})`.execute(tx)
 }
 
 export async function listFiles(db: Db, dossierId: string): Promise<FileRow[]> {
-  const { rows } = await sql<FileRow>`select component_key, round, original_name, stored_name, mime, bytes, sha256, uploaded_at
+  const { rows } = await sql<FileRow>`select id::text as id, component_key, round, original_name, stored_name, mime, bytes, sha256, uploaded_at, reused_from
     from dossier_files where dossier_id = ${dossierId}::bigint order by id`.execute(db)
   return rows
 }

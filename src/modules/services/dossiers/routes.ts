@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { documentsLinkedTo } from '../../documents/index.ts'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -9,11 +11,11 @@ import { ErrorSchema } from '../../../platform/http/schemas.ts'
 import type { AppContext } from '../../../platform/module.ts'
 import { loadWorkingCalendar } from '../../calendar/index.ts'
 import { getOrgUnit } from '../../identity/index.ts'
-import { applyDossierAction, isOwner, isUnitStaff, type ActionInput } from './actions.ts'
+import { runDossierAction, isOwner, isUnitStaff, type ActionInput } from './actions.ts'
 import type { CataloguePort } from './catalogue-port.ts'
 import { MAX_FILES, type UploadedFile } from './files.ts'
 import { DOSSIER_CODE_PATTERN } from './numbering.ts'
-import { presentDetail, presentSummary } from './presenters.ts'
+import { presentAction, presentDetail, presentSummary } from './presenters.ts'
 import { getBankAccount, getDossierByCode, getLetter, listDeadlineChanges, listDossiers, listFiles, listPauses, listSlips, type DossierRow } from './repository.ts'
 import { renderSlip, SLIP_KINDS, type SlipKind } from './slips-pdf.ts'
 import { DOSSIER_ACTIONS, type DossierAction } from './status-machine.ts'
@@ -33,6 +35,8 @@ export const SubmissionSchema = Type.Object({
   applicant_address: Type.Optional(Type.String({ maxLength: 400 })),
   applicant_user_id: Type.Optional(Type.String({ format: 'uuid' })),
   form: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4000 }))),
+  /** reuse.<component key> = an item of the applicant's data store (GET /api/me/store), instead of uploading. */
+  reuse: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ pattern: '^[uf][0-9]{1,18}$', maxLength: 20 }), { maxProperties: 20 })),
   files: Type.Optional(FileList),
 })
 
@@ -53,7 +57,7 @@ const CodeParam = Type.String({ pattern: DOSSIER_CODE_PATTERN, maxLength: 60 })
  * Reads a multipart body into the JSON shape: text fields by name (`form.x` → `form: { x }`), and
  * every file part as `{ field, name, data }` where the field is the component key.
  */
-async function readMultipart(req: FastifyRequest, fileSize: number): Promise<Record<string, unknown>> {
+export async function readMultipart(req: FastifyRequest, fileSize: number): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = {}
   const files: UploadedFile[] = []
   for await (const part of req.parts({ limits: { files: MAX_FILES, fileSize, fields: 60, parts: MAX_FILES + 60 } })) {
@@ -74,7 +78,15 @@ async function readMultipart(req: FastifyRequest, fileSize: number): Promise<Rec
  * Who may see a dossier: its applicant and the staff of its handling unit (province admins too).
  * Staff of another unit get 403; anyone else 404, so the code reveals nothing.
  */
-async function loadVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<{ d: DossierRow; p: Principal; staffView: boolean }> {
+type Visible = { d: DossierRow; p: Principal; staffView: boolean }
+/** The check made in preValidation, reused by the handler of the same request (one read, not two). */
+const visibleOf = new WeakMap<FastifyRequest, Promise<Visible>>()
+function loadVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible> {
+  let v = visibleOf.get(req)
+  if (!v) visibleOf.set(req, (v = checkVisible(ctx, req, code)))
+  return v
+}
+async function checkVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible> {
   const p = requireUser(req)
   const d = new RegExp(DOSSIER_CODE_PATTERN).test(code) ? await getDossierByCode(ctx.db, code) : undefined
   if (!d) throw notFound('Dossier', 'hồ sơ')
@@ -103,7 +115,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       schema: {
         tags: ['dossiers'],
         summary: 'Submit a dossier (hồ sơ): online by the citizen, or at the one-stop desk by an officer (channel in_person)',
-        description: 'multipart/form-data: text fields (form.<name> for form fields) and files named by component key. Send an Idempotency-Key header to retry safely.',
+        description: 'multipart/form-data: text fields (form.<name> for form fields), files named by component key, and reuse.<component key>=<item id> to attach an item of the citizen\'s data store instead of uploading. Send an Idempotency-Key header to retry safely.',
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 200 })) }),
         body: SubmissionSchema,
         response: { 201: Type.Object({ code: Type.String() }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema },
@@ -168,6 +180,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       },
       schema: {
         tags: ['dossiers'],
+        description: 'Answers with the dossier as it now is (the fields of the list view, plus `view` and the `control_slip` this action wrote); GET the dossier for its files, slips and pauses.',
         summary: 'Workflow action. Staff of the unit: receive, refuse, process, forward, request_supplement, request_fee, stop, resolve, return, change_deadline; leader: approve_apology; applicant: supplement (with files), pay (online), withdraw',
         params: Type.Object({ code: CodeParam, action: Type.Union(DOSSIER_ACTIONS.map((a) => Type.Literal(a))) }),
         body: Type.Optional(ActionBody),
@@ -175,8 +188,29 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       },
     }, async (req) => {
       const { p } = await loadVisible(ctx, req, req.params.code)
-      const d = await applyDossierAction({ db: ctx.db, uploadDir: ctx.config.uploadDir, now: ctx.clock() }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
-      return detail(ctx, d, isUnitStaff(p, d))
+      const now = ctx.clock()
+      const r = await runDossierAction({ db: ctx.db, uploadDir: ctx.config.uploadDir, now }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
+      // A slim answer: the dossier as it now is and the control slip just written; GET the dossier for its lists.
+      return presentAction(r.dossier, now, await loadWorkingCalendar(ctx.db), isUnitStaff(p, r.dossier), r.slip)
+    })
+
+    app.get('/api/dossiers/:code/files/:id', {
+      preValidation: async (req) => {
+        await loadVisible(ctx, req, (req.params as { code: string }).code)
+      },
+      schema: {
+        tags: ['dossiers'],
+        summary: "Download one of the dossier's component files (ids in the dossier's files list): its applicant and the staff of its handling unit",
+        params: Type.Object({ code: CodeParam, id: Type.String({ pattern: '^[0-9]{1,18}$' }) }),
+        response: { 200: Type.Unknown(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema },
+      },
+    }, async (req, reply) => {
+      const { d } = await loadVisible(ctx, req, req.params.code)
+      const f = (await listFiles(ctx.db, d.id)).find((x) => x.id === req.params.id)
+      const data = f && (await readFile(join(ctx.config.uploadDir, f.stored_name)).catch(() => undefined))
+      if (!f || !data) throw notFound('File', 'tệp')
+      reply.type(f.mime).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.original_name)}`).header('cache-control', 'private, no-store')
+      return reply.send(data)
     })
 
     app.get('/api/dossiers/:code/slips/:kind.pdf', {

@@ -1,17 +1,24 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { getStoreItem } from '../citizen-store/repository.ts'
 import { actorOf, canSeeUnit, isStaff, type Principal } from '../../../platform/auth/principal.ts'
 import type { Db } from '../../../platform/db/database.ts'
 import { badRequest, forbidden } from '../../../platform/http/errors.ts'
 import { requestFingerprint, runIdempotent, type IdempotentResult } from '../../../platform/http/idempotency.ts'
 import { loadWorkingCalendar } from '../../calendar/index.ts'
-import { getOrgUnit } from '../../identity/index.ts'
+import { getOrgUnit as readOrgUnit } from '../../identity/index.ts'
+import { cachedLookup } from '../../../platform/ttl-cache.ts'
 import type { CataloguePort } from './catalogue-port.ts'
 import { applicableDuration, clockStart, computeDue, stepDueAt, warningAt } from './deadline.ts'
 import { checkFiles, removeUnreferenced, storeFiles, type UploadedFile } from './files.ts'
 import { nextDossierCode } from './numbering.ts'
 import { recordHandOff } from './record.ts'
-import { getDossierByCode, insertDossier, insertFile, updateDossier, type DossierRow } from './repository.ts'
+import { getDossierByCode, insertDossier, insertFilesStatement, updateDossier, type DossierRow } from './repository.ts'
 import { DOSSIER_STATUS } from './status-machine.ts'
 import { cumulativeShare, processingSteps, RECEPTION_STEP } from './steps.ts'
+
+/** Units change rarely: looked up at most every 30 s per node. */
+const getOrgUnit = cachedLookup(readOrgUnit)
 
 export interface DossierSubmission {
   procedure_code: string
@@ -26,6 +33,8 @@ export interface DossierSubmission {
   applicant_user_id?: string
   form?: Record<string, string>
   files?: UploadedFile[]
+  /** Components taken from the applicant's data store instead of uploaded: component key → item id ('u…' or 'f…'). */
+  reuse?: Record<string, string>
 }
 
 export interface SubmitDeps {
@@ -60,11 +69,19 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
     if (!isStaff(p) || !canSeeUnit(p, unitCode)) throw forbidden('Only officers of the handling unit take dossiers at the desk.', 'Chỉ cán bộ của đơn vị giải quyết được tiếp nhận hồ sơ trực tiếp.')
     if (proc.fully_online) throw badRequest('ONLINE_ONLY', 'Thủ tục này chỉ tiếp nhận hồ sơ trực tuyến toàn trình, không nhận hồ sơ giấy.', 'This procedure is fully online: paper dossiers are refused.')
   }
-  const files = checkFiles(proc.components, s.files ?? [], true)
+  // Reuse from the citizen's own store (kho dữ liệu): only the owner, online, and only their own items.
+  const reused: UploadedFile[] = []
+  for (const [component, itemId] of Object.entries(s.reuse ?? {})) {
+    const item = atDesk ? undefined : await getStoreItem(db, p.userId, itemId)
+    const data = item && (await readFile(join(deps.uploadDir, item.stored_name)).catch(() => undefined))
+    if (!item || !data) throw badRequest('UNKNOWN_STORE_ITEM', `Không tìm thấy tài liệu "${itemId}" trong kho dữ liệu của bạn.`, `No item "${itemId}" in your data store.`, { field: component })
+    reused.push({ field: component, name: item.original_name, data, reused_from: item.id })
+  }
+  const files = checkFiles(proc.components, [...(s.files ?? []), ...reused], true)
   const fee = await deps.catalogue.computeFee(db, proc, s.channel, now)
   const cal = atDesk ? await loadWorkingCalendar(db) : undefined
   const applicantUserId = atDesk ? (s.applicant_user_id ?? null) : p.userId
-  const fingerprint = requestFingerprint({ ...s, files: files.map((f) => [f.component_key, f.sha256]) })
+  const fingerprint = requestFingerprint({ ...s, files: files.map((f) => [f.component_key, f.sha256, f.reused_from ?? null]) })
   const actor = actorOf(p)
 
   await storeFiles(deps.uploadDir, files)
@@ -95,11 +112,11 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
         fee_policy_name_vi: fee.policy_name_vi,
         payment_status: fee.amount_vnd > 0 ? 'unpaid' : 'not_required',
       })
-      for (const f of files) await insertFile(tx, id, { ...f, round: 0 }, now, p.userId)
       await recordHandOff(tx, {
         dossierId: id, code, action: 'submit', actor, actorUserId: p.userId, step: RECEPTION_STEP, from: null, to: DOSSIER_STATUS.NEW,
         fromUnit: null, toUnit: unitCode, at: now, dueAt: null, note: s.channel, data: { procedure: proc.procedure_code, version: proc.version, channel: s.channel, fee_vnd: fee.amount_vnd },
-      })
+        applicantUserId,
+      }, files.length ? [insertFilesStatement(id, files.map((f) => ({ ...f, round: 0 })), now, p.userId)] : [])
       if (atDesk && cal) {
         // Taken at the desk: received in the same transaction.
         const start = clockStart(cal, now)
@@ -109,7 +126,7 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
         await updateDossier(tx, id, { status: DOSSIER_STATUS.RECEIVED, received_at: now, clock_started_at: start, due_at: due, step_due_at: stepDue, warn_at: warningAt(cal, due), current_step: step, updated_at: now })
         await recordHandOff(tx, {
           dossierId: id, code, action: 'receive', actor, actorUserId: p.userId, step, from: DOSSIER_STATUS.NEW, to: DOSSIER_STATUS.RECEIVED,
-          fromUnit: unitCode, toUnit: unitCode, at: now, dueAt: stepDue, note: null, data: { due_at: due.toISOString() },
+          fromUnit: unitCode, toUnit: unitCode, at: now, dueAt: stepDue, note: null, data: { due_at: due.toISOString() }, applicantUserId,
         })
       }
       return { statusCode: 201, body: { code } }

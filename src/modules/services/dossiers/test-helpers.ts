@@ -6,6 +6,7 @@ import type { Module } from '../../../platform/module.ts'
 import { catalogueRoutes, DATA_FILE, saveFeePolicy, saveProcedureVersion, seedProcedures } from '../catalogue/index.ts'
 import type { ProcedureVersion } from './catalogue-port.ts'
 import { dossierRoutes, setupDossierJobs } from './index.ts'
+import { citizenStoreRoutes } from '../citizen-store/index.ts'
 
 /** The services module as the tests mount it: the catalogue and dossier routes on the services migrations. */
 export const testServicesModule: Module = {
@@ -14,6 +15,7 @@ export const testServicesModule: Module = {
   async routes(app, ctx) {
     await catalogueRoutes(app, ctx)
     await dossierRoutes(app, ctx)
+    await citizenStoreRoutes(app, ctx)
   },
   setup: setupDossierJobs,
   async seedReference(ctx) {

@@ -59,7 +59,7 @@ async function counts(code: string) {
   const { rows } = await sql<{ slips: number; audit: number; events: number }>`select
     (select count(*)::int from dossier_control_slips s join dossiers d on d.id = s.dossier_id where d.code = ${code}) as slips,
     (select count(*)::int from audit_log where entity_id = ${code}) as audit,
-    (select count(*)::int from outbox_events where payload->>'code' = ${code}) as events`.execute(platform.ctx.db)
+    (select count(*)::int from outbox_events where topic = 'dossier.status_changed' and payload->>'code' = ${code}) as events`.execute(platform.ctx.db)
   return rows[0]
 }
 
@@ -88,7 +88,9 @@ describe('online submission and the happy path', () => {
     assert.equal(d.due_at, vn('2026-03-12T07:30:00').toISOString())
     // Step 'handle' has 60% of three working days (22.5 office hours): 13.5 hours after Monday 07:30.
     assert.equal(d.step_due_at, vn('2026-03-10T15:30:00').toISOString())
-    assert.equal(d.control_slips[1].due_at, d.step_due_at)
+    assert.equal(d.control_slip.due_at, d.step_due_at)
+    assert.equal(d.control_slip.action, 'receive')
+    assert.equal((await view(code, officer)).json().control_slips[1].due_at, d.step_due_at)
     now = vn('2026-03-09T08:00:00')
     d = await ok(code, 'process', officer)
     assert.equal(d.status, 4)
@@ -105,7 +107,7 @@ describe('online submission and the happy path', () => {
     assert.equal(d.paused, false)
     // One working day (7.5 office hours) of waiting: due moves from Thu 12 Mar 07:30 to the end of that day.
     assert.equal(d.due_at, vn('2026-03-12T17:00:00').toISOString())
-    assert.equal(d.files.length, 2)
+    assert.equal((await view(code, citizen)).json().files.length, 2)
     now = vn('2026-03-10T10:00:00')
     d = await ok(code, 'request_fee', officer)
     assert.equal(d.status, 6)
@@ -131,12 +133,19 @@ describe('online submission and the happy path', () => {
     assert.equal(d.status, 10)
     // Judged at 9: returning late does not change it.
     assert.equal(d.timeliness, 'early')
-    const actions = d.control_slips.map((s: { action: string }) => s.action)
+    const actions = (await view(code, officer)).json().control_slips.map((s: { action: string }) => s.action)
     assert.deepEqual(actions, ['submit', 'receive', 'process', 'request_supplement', 'supplement', 'request_fee', 'pay', 'forward', 'resolve', 'return'])
     const c = await counts(code)
     assert.equal(c.slips, 10)
     assert.equal(c.audit, 10)
     assert.equal(c.events, 10)
+    // In-app notices to the citizen: one per status change (forward keeps the status).
+    const { rows: notices } = await sql<{ payload: Record<string, unknown> }>`select payload from outbox_events
+      where topic = 'dossier.citizen_notice' and payload->>'code' = ${code} order by id`.execute(platform.ctx.db)
+    assert.deepEqual(notices.map((n) => n.payload.status), [1, 2, 4, 5, 4, 6, 4, 9, 10])
+    assert.equal(notices[0].payload.user_id, citizen.id)
+    assert.match(String(notices[7].payload.message_vi), /Đã giải quyết/)
+    assert.match(String(notices[7].payload.message_en), /Resolved/)
   })
 
   test('a second supplement request by the same unit does not pause the clock and makes the dossier late', async () => {
@@ -150,7 +159,7 @@ describe('online submission and the happy path', () => {
     const d = await ok(code, 'request_supplement', officer, { reason: 'Lần 2' })
     assert.equal(d.paused, false)
     assert.equal(d.forced_late, true)
-    assert.equal(d.pauses[1].counted_late, true)
+    assert.equal((await view(code, officer)).json().pauses[1].counted_late, true)
     assert.equal((await supplementFiles(code, citizen)).statusCode, 200)
     const resolved = await ok(code, 'resolve', officer)
     assert.equal(resolved.timeliness, 'late')
@@ -242,8 +251,9 @@ describe('every transition and guard', () => {
     assert.equal((await act(code, 'change_deadline', officer, { ...body, new_due: '2026-03-20 16:00' })).json().error.code, 'INVALID_INSTANT')
     const d = await ok(code, 'change_deadline', officer, body)
     assert.equal(d.due_at, vn('2026-03-20T16:00:00').toISOString())
-    assert.equal(d.deadline_changes.length, 1)
-    assert.equal(d.deadline_changes[0].approver_user_id, leader.id)
+    const changes = (await view(code, officer)).json().deadline_changes
+    assert.equal(changes.length, 1)
+    assert.equal(changes[0].approver_user_id, leader.id)
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from audit_log where entity_id = ${code} and action = 'dossier.change_deadline'`.execute(platform.ctx.db)
     assert.equal(rows[0].n, 1)
   })
@@ -275,8 +285,8 @@ describe('deadline warning and apology letter', () => {
     assert.equal(d.apology.status, 'pending')
     assert.equal(d.apology.proposed_due, vn('2026-03-09T09:00:00').toISOString())
     assert.equal((await act(code, 'approve_apology', officer)).statusCode, 403)
-    d = await ok(code, 'approve_apology', leader)
-    assert.equal(d.apology.status, 'approved')
+    await ok(code, 'approve_apology', leader)
+    assert.equal((await view(code, officer)).json().apology.status, 'approved')
     assert.equal((await act(code, 'approve_apology', leader)).json().error.code, 'NO_APOLOGY_PENDING')
     const pdf = await platform.app.inject({ method: 'GET', url: `/api/dossiers/${code}/slips/apology.pdf`, headers: citizen.headers })
     assert.equal(pdf.statusCode, 200)
@@ -347,10 +357,10 @@ describe('authorization per role and unit', () => {
     const doc = (await platform.app.inject({ method: 'GET', url: '/docs/json' })).json()
     const routes = Object.entries<Record<string, unknown>>(doc.paths).filter(([path]) => path.startsWith('/api/dossiers'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
-    assert.deepEqual(routes, ['GET /api/dossiers', 'GET /api/dossiers/{code}', 'GET /api/dossiers/{code}/slips/{kind}.pdf', 'POST /api/dossiers', 'POST /api/dossiers/{code}/{action}'])
+    assert.deepEqual(routes, ['GET /api/dossiers', 'GET /api/dossiers/{code}', 'GET /api/dossiers/{code}/files/{id}', 'GET /api/dossiers/{code}/slips/{kind}.pdf', 'POST /api/dossiers', 'POST /api/dossiers/{code}/{action}'])
     for (const r of routes) {
       const [method, path] = r.split(' ')
-      const url = path.replace('{code}', 'PA-2026-999999').replace('{action}', 'assign').replace('{kind}', 'x')
+      const url = path.replace('{code}', 'PA-2026-999999').replace('{action}', 'assign').replace('{kind}', 'x').replace('{id}', '1')
       const res = await platform.app.inject({ method: method as 'GET', url, payload: method === 'POST' ? {} : undefined })
       assert.equal(res.statusCode, 401, r)
     }
@@ -395,5 +405,36 @@ describe('authorization per role and unit', () => {
     const paper = await send(sxd, { procedure_code: 'T.ONL', applicant_name: 'Quàng Văn Minh', channel: 'in_person' })
     assert.equal(paper.statusCode, 400)
     assert.equal(paper.json().error.code, 'ONLINE_ONLY')
+  })
+})
+
+describe('resolution result', () => {
+  test('resolve without a PDF registers and numbers the result document and the result notice PDF is generated; with a PDF the document keeps it', async () => {
+    now = vn('2026-03-02T09:00:00')
+    for (const withFile of [false, true]) {
+      const code = await submit()
+      await ok(code, 'receive', officer)
+      await ok(code, 'process', officer)
+      let d
+      if (withFile) {
+        const bad = multipart({}, [{ field: 'result', name: 'kq.pdf', data: Buffer.from('not a pdf') }])
+        assert.equal((await platform.app.inject({ method: 'POST', url: `/api/dossiers/${code}/resolve`, payload: bad.payload, headers: { ...bad.headers, ...officer.headers } })).statusCode, 415)
+        const signed = Buffer.concat([PDF_BYTES, Buffer.from(`signed ${code}`)])
+        const { payload, headers } = multipart({}, [{ field: 'result', name: 'ket-qua.pdf', data: signed }])
+        const res = await platform.app.inject({ method: 'POST', url: `/api/dossiers/${code}/resolve`, payload, headers: { ...headers, ...officer.headers } })
+        assert.equal(res.statusCode, 200, res.body)
+        d = res.json()
+        const doc = await platform.app.inject({ method: 'GET', url: `/api/documents/${d.result_document.id}/file`, headers: officer.headers })
+        assert.equal(doc.statusCode, 200)
+        assert.deepEqual(doc.rawPayload, signed)
+      } else {
+        d = await ok(code, 'resolve', officer)
+      }
+      assert.equal(d.status, 9)
+      assert.match(d.result_document.symbol, /^\d+\/KQ-/)
+      const pdf = await platform.app.inject({ method: 'GET', url: `/api/dossiers/${code}/slips/result.pdf`, headers: citizen.headers })
+      assert.equal(pdf.statusCode, 200)
+      assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-')
+    }
   })
 })
