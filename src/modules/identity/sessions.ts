@@ -99,6 +99,16 @@ export function forgetCachedSession(tokenHash: string): void {
 }
 
 /**
+ * Drops every cached session of one account from this process's cache: call it when the
+ * account's role, unit or status changes, so this node answers with the new access at once.
+ */
+export function forgetCachedSessionsOfUser(userId: string): void {
+  for (const [hash, entry] of sessionCache) {
+    if (entry.principal.kind === 'user' && entry.principal.userId === userId) sessionCache.delete(hash)
+  }
+}
+
+/**
  * How long (ms) a looked-up session is reused without asking the database again:
  * `SESSION_CACHE_MS`, default 2000; 0 turns the cache off. A logout on this node takes effect at
  * once; a logout on another node or a disabled account within this time.

@@ -1,3 +1,4 @@
+import { forgetCachedSessionsOfUser } from './sessions.ts'
 import type { Role, UserPrincipal } from '../../platform/auth/principal.ts'
 import { appendAudit } from '../../platform/audit/audit-log.ts'
 import type { Db } from '../../platform/db/database.ts'
@@ -80,5 +81,6 @@ export async function moveUserToUnit(tx: Db, userId: string, toUnit: string, act
   if (u.unit_code === toUnit) return { from: u.unit_code, to: toUnit }
   await tx.updateTable('users').set({ unit_code: toUnit }).where('id', '=', userId).execute()
   await appendAudit(tx, { actor, action: 'user.unit_changed', entityType: 'user', entityId: userId, data: { from: u.unit_code, to: toUnit } }, now)
+  forgetCachedSessionsOfUser(userId)
   return { from: u.unit_code, to: toUnit }
 }
