@@ -5,9 +5,6 @@ import { registriesConfig } from './config.ts'
 import { sendPendingNationalChanges } from './national-sync.ts'
 import { registriesRoutes } from './routes.ts'
 import { seedRegistries } from './seed.ts'
-import { listOrgUnits } from '../identity/index.ts'
-// Project 06 lives in services (its tables); mounted here until the services module mounts it.
-import { project06Routes, seedProject06 } from '../services/catalogue/project06.ts'
 
 /**
  * registries: shared sector databases (CSDL dùng chung) with typed schemas, field-level access,
@@ -19,7 +16,6 @@ export const registriesModule: Module = {
   async routes(app, ctx) {
     await registriesRoutes(app, ctx)
     await civilServantRoutes(app, ctx)
-    await project06Routes(app, ctx, async () => (await listOrgUnits(ctx.db)).filter((u) => u.kind === 'commune').map((u) => u.code))
   },
   async setup(ctx) {
     const cfg = registriesConfig(ctx.config.env)
@@ -29,7 +25,6 @@ export const registriesModule: Module = {
   },
   async seedReference(ctx) {
     await seedRegistries(ctx.db)
-    await seedProject06(ctx.db)
   },
   routePolicy: {
     'GET /api/registries': 'public',
@@ -41,7 +36,6 @@ export const registriesModule: Module = {
     'PATCH /api/registries/{name}/records/{key}': 'signed-in',
     'GET /api/registries/{name}/records/{key}/history': 'public',
     'POST /api/registries/{name}/import': 'signed-in',
-    'GET /api/services/project06': 'public',
     'GET /api/civil-servants': 'staff',
     'GET /api/civil-servants/me': 'signed-in',
     'POST /api/civil-servants': 'staff',

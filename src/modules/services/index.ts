@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import type { Module } from '../../platform/module.ts'
 import { catalogueRoutes, seedProcedures } from './catalogue/index.ts'
+import { project06Routes, seedProject06 } from './catalogue/project06.ts'
 import { citizenStoreRoutes } from './citizen-store/index.ts'
+import { listOrgUnits } from '../identity/index.ts'
 import { dossierRoutes, setupDossierJobs } from './dossiers/index.ts'
 
 /**
@@ -15,6 +17,8 @@ export const servicesModule: Module = {
     await catalogueRoutes(app, ctx)
     await dossierRoutes(app, ctx)
     await citizenStoreRoutes(app, ctx)
+    // Project 06 (Đề án 06) essential services: per-unit indicators for the communes.
+    await project06Routes(app, ctx, async () => (await listOrgUnits(ctx.db)).filter((u) => u.kind === 'commune').map((u) => u.code))
   },
   setup: setupDossierJobs,
   routePolicy: {
@@ -23,8 +27,12 @@ export const servicesModule: Module = {
     'POST /api/me/store': 'signed-in',
     'GET /api/me/store/{id}/file': 'signed-in',
     'DELETE /api/me/store/{id}': 'signed-in',
+    'GET /api/services/project06': 'public',
   },
-  seedReference: seedProcedures,
+  async seedReference(ctx) {
+    await seedProcedures(ctx)
+    await seedProject06(ctx.db)
+  },
 }
 
 export { computeFee, getProcedureVersion, searchProcedures, type ProcedureVersion } from './catalogue/index.ts'
