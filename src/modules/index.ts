@@ -1,5 +1,6 @@
 import type { Module } from '../platform/module.ts'
 import { calendarModule } from './calendar/index.ts'
+import { dataModule } from './data/index.ts'
 import { documentsModule } from './documents/index.ts'
 import { geoModule } from './geo/index.ts'
 import { identityModule } from './identity/index.ts'
@@ -10,6 +11,6 @@ import { servicesModule } from './services/index.ts'
  * Every module, mounted in this order: migrations, reference data and routes follow it.
  * geo comes first because identity mirrors its administrative units as org units.
  */
-export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule]
+export const allModules: Module[] = [geoModule, identityModule, calendarModule, reportsModule, documentsModule, servicesModule, dataModule]
 
 export { principalResolver } from './identity/index.ts'
