@@ -168,7 +168,7 @@ async function ckanPlugin(fastify: FastifyInstance, ctx: AppContext, cfg: DataCo
     + 'Answers `{help, success, result}` or `{help, success: false, error: {__type, message}}` with CKAN\'s error types. An API key may be sent raw in Authorization or X-CKAN-API-Key.'
 
   const run = async (req: FastifyRequest, action: string, params: Params) => {
-    const result = await dispatch(ctx, cfg, req.principal, action, params)
+    const result = await runCkanAction(ctx, cfg, req.principal, action, params)
     return { help: helpUrl(cfg, action), success: true, result }
   }
   app.get('/:action', {
@@ -198,7 +198,7 @@ async function visibleDataset(ctx: AppContext, p: Principal | null, id: string):
   return d
 }
 
-async function dispatch(ctx: AppContext, cfg: DataConfig, p: Principal | null, action: string, params: Params): Promise<unknown> {
+export async function runCkanAction(ctx: AppContext, cfg: DataConfig, p: Principal | null, action: string, params: Params): Promise<unknown> {
   const now = ctx.clock()
   switch (action) {
     case 'status_show':

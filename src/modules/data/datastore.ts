@@ -356,7 +356,7 @@ export function csvLine(values: unknown[], delimiter = ','): string {
 // ---------------------------------------------------------------------------------------------
 // datastore_search_sql
 
-const FORBIDDEN_SQL = /\b(set_config|query_to_xml\w*|table_to_xml\w*|cursor_to_xml\w*|schema_to_xml\w*|database_to_xml\w*|dblink\w*|lo_\w+|pg_read\w*|pg_ls_\w+|pg_stat_file|pg_terminate_backend|pg_cancel_backend|pg_advisory\w*|pg_notify|txid_\w+|nextval|setval|copy|into)\b/i
+const FORBIDDEN_SQL = /\b(set_config|query_to_xml\w*|table_to_xml\w*|cursor_to_xml\w*|schema_to_xml\w*|database_to_xml\w*|dblink\w*|lo_\w+|pg_read\w*|pg_ls_\w+|pg_stat_file|pg_terminate_backend|pg_cancel_backend|pg_advisory\w*|pg_notify|txid_\w+|nextval|setval|copy|into|insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|lock|vacuum|call|do)\b/i
 
 export class SqlRefused extends Error {
   constructor(public readonly reason: 'syntax' | 'forbidden', message: string) {
