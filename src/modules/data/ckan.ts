@@ -326,19 +326,20 @@ export async function runCkanAction(ctx: AppContext, cfg: DataConfig, p: Princip
 async function datastoreSearchAction(ctx: AppContext, cfg: DataConfig, p: Principal | null, params: Params) {
   const id = str(params, 'resource_id', 100) ?? str(params, 'id', 100)
   if (!id) throw validation('resource_id', 'Missing value')
-  const r = await getResource(ctx.db, id)
-  if (!r) throw notFoundError(`Resource "${id}" was not found.`)
-  await visibleDataset(ctx, p, r.dataset_id)
-  if (!r.datastore_active || !r.datastore_table) throw notFoundError(`Resource "${id}" has no DataStore table.`)
   const filters = json(params, 'filters')
   if (filters !== undefined && (typeof filters !== 'object' || filters === null || Array.isArray(filters))) throw validation('filters', 'must be a JSON object')
   const q = json(params, 'q')
   if (q !== undefined && typeof q !== 'string' && (typeof q !== 'object' || q === null || Array.isArray(q))) throw validation('q', 'must be a string or an object')
-  const limit = int(params, 'limit', 100, 0, 32_000)
-  const offset = int(params, 'offset', 0, 0, 100_000_000)
   const format = str(params, 'records_format', 20) ?? 'objects'
   if (!['objects', 'lists', 'csv', 'tsv'].includes(format)) throw validation('records_format', 'one of objects, lists, csv, tsv')
   const includeTotal = bool(params, 'include_total', true)
+  const limit = int(params, 'limit', 100, 0, 32_000)
+  const offset = int(params, 'offset', 0, 0, 100_000_000)
+  const r = await getResource(ctx.db, id)
+  if (!r) throw notFoundError(`Resource "${id}" was not found.`)
+  await visibleDataset(ctx, p, r.dataset_id)
+  if (!r.datastore_active || !r.datastore_table) throw notFoundError(`Resource "${id}" has no DataStore table.`)
+
   const fields = list(params, 'fields')
   const sort = str(params, 'sort', 500)
   let result

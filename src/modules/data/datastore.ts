@@ -293,7 +293,8 @@ function whereOf(fields: DatastoreField[], p: SearchParams): RawBuilder<unknown>
 }
 
 export function parseSort(fields: DatastoreField[], sort: string | undefined): { sql: RawBuilder<unknown>; text: string } {
-  if (!sort || !sort.trim()) return { sql: sql.raw('_id'), text: '_id' }
+  // Qualified with the table alias: an unqualified ORDER BY name would pick the (text) output column.
+  if (!sort || !sort.trim()) return { sql: sql.raw('t._id'), text: '_id' }
   const parts = sort.split(',').map((s) => s.trim()).filter(Boolean)
   if (parts.length > 5) throw new DatastoreQueryError('sort', 'at most 5 sort fields')
   const out = parts.map((part) => {
@@ -301,9 +302,9 @@ export function parseSort(fields: DatastoreField[], sort: string | undefined): {
     if (!m) throw new DatastoreQueryError('sort', `cannot parse sort "${part}"`)
     const f = fieldByName(fields, m[1])
     const dir = (m[2] ?? 'asc').toLowerCase() === 'desc' ? 'desc' : 'asc'
-    return sql`${f === '_id' ? sql.raw('_id') : col(f.column)} ${sql.raw(dir)}`
+    return sql`${f === '_id' ? sql.raw('t._id') : sql`t.${col(f.column)}`} ${sql.raw(dir)}`
   })
-  return { sql: sql.join([...out, sql.raw('_id')]), text: parts.join(', ') }
+  return { sql: sql.join([...out, sql.raw('t._id')]), text: parts.join(', ') }
 }
 
 export interface SearchResult {
@@ -319,7 +320,7 @@ export async function searchDatastore(db: Db, table: string, allFields: Datastor
   const where = whereOf(allFields, p)
   const order = parseSort(allFields, p.sort)
   const t = tableRef(table)
-  const { rows } = await sql<Record<string, unknown>>`select ${p.distinct ? sql.raw('distinct') : sql.raw('')} ${select} from ${t} where ${where}
+  const { rows } = await sql<Record<string, unknown>>`select ${p.distinct ? sql.raw('distinct') : sql.raw('')} ${select} from ${t} as t where ${where}
     order by ${p.distinct ? sql.raw('1') : order.sql} limit ${p.limit} offset ${p.offset}`.execute(db)
   const data = rows.map((r) => Object.values(r).map((v, i) => outValue(outFields[i], v)))
   let total: number | undefined

@@ -65,6 +65,13 @@ test('inference reads the WHOLE file: a numeric column with stray text at row 90
   assert.equal(fields[3].type, 'date')
 })
 
+test('inference keeps codes with a leading zero as text', () => {
+  const inf = new TypeInferrer(['ma', 'so'])
+  inf.add(['03127', '12'], 2)
+  inf.add(['10', '0.5'], 3)
+  assert.deepEqual(inf.result().map((f) => f.type), ['text', 'numeric'])
+})
+
 test('CSV line numbers count quoted newlines; headers are cleaned and de-duplicated', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hb-csv-'))
   const path = join(dir, 'q.csv')

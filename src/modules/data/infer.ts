@@ -11,6 +11,7 @@ export type FieldType = (typeof FIELD_TYPES)[number]
 /** PostgreSQL type of each field type (only these strings are ever put into DDL). */
 export const PG_TYPE: Record<FieldType, string> = { int: 'bigint', numeric: 'numeric', date: 'date', timestamp: 'timestamptz', bool: 'boolean', text: 'text' }
 
+const LEADING_ZERO = /^[+-]?0\d/
 const INT = /^[+-]?\d{1,18}$/
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const DMY = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/
@@ -103,9 +104,11 @@ export class TypeInferrer {
       if (raw.trim() === '') continue
       const col = this.#cols[i]
       col.nonEmpty++
+      // A leading zero (03127) makes a code, not a number: inferred as text so it keeps its zero.
+      const code = LEADING_ZERO.test(raw.trim())
       for (const [type, lines] of col.misfits) {
         if (lines === undefined) continue
-        if (parseCell(type, raw) === undefined) {
+        if (parseCell(type, raw) === undefined || (code && (type === 'int' || type === 'numeric'))) {
           if (lines.length >= MAX_MISFITS) col.misfits.set(type, undefined)
           else lines.push(line)
         }
