@@ -163,10 +163,11 @@ export async function searchDatasets(db: Db, p: Principal | null, q: DatasetQuer
 }
 
 export async function tagCounts(db: Db, p: Principal | null, query: string | undefined, limit: number): Promise<{ tag: string; n: number }[]> {
-  const like = query ? `%${normalizeSearchText(query).replace(/[\\%_]/g, (m) => `\\${m}`)}%` : '%'
   const { rows } = await sql<{ tag: string; n: number }>`select tag, count(*)::int as n from (select unnest(d.tags) as tag from data_datasets d where ${visibleSql(p)}) t
-    group by tag having lower(tag) like ${like} or ${like} = '%' order by tag limit ${limit}`.execute(db)
-  return rows
+    group by tag order by tag limit 100000`.execute(db)
+  // Diacritics-insensitive match on the tag (normalised in JS, like the rest of search).
+  const q = query ? normalizeSearchText(query) : ''
+  return rows.filter((r) => !q || normalizeSearchText(r.tag).includes(q)).slice(0, limit)
 }
 
 export async function datasetCountsByOrg(db: Db, p: Principal | null): Promise<Map<string, number>> {
