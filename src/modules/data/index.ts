@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { Module } from '../../platform/module.ts'
 import { ckanRoutes } from './ckan.ts'
 import { dataConfig } from './config.ts'
-import { ensurePlatformDatasets, setupPlatformDatasets } from './platform-datasets.ts'
+import { seedPlatformDatasets, setupPlatformDatasets } from './platform-datasets.ts'
 import { portalRoutes } from './portal.ts'
 import { dataRoutes } from './routes.ts'
 
@@ -19,7 +19,7 @@ export const dataModule: Module = {
   async setup(ctx) {
     await setupPlatformDatasets(ctx, dataConfig(ctx.config.env))
   },
-  seedReference: (ctx) => ensurePlatformDatasets(ctx),
+  seedReference: (ctx) => seedPlatformDatasets(ctx),
   routePolicy: {
     'GET /api/3/action/{action}': 'public',
     'POST /api/3/action/{action}': 'public',

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
 import type { DomainEvent } from '../../platform/events/outbox.ts'
+import { enqueueJob } from '../../platform/jobs/job-runner.ts'
 import type { AppContext } from '../../platform/module.ts'
 import { listAdminUnits, getAdminUnit } from '../geo/index.ts'
 import { searchProcedures } from '../services/index.ts'
@@ -36,7 +37,19 @@ export const PLATFORM_DATASETS: (Omit<NewDataset, 'owner_org' | 'source_system'>
   },
 ]
 
-/** Creates the platform's datasets once (idempotent; runs at every start). */
+/**
+ * Creates the platform's datasets once (idempotent; runs at every start) and, the first time,
+ * queues a refresh so their resources are loaded without waiting for the nightly schedule.
+ */
+export async function seedPlatformDatasets(ctx: AppContext): Promise<void> {
+  const missing = []
+  for (const p of PLATFORM_DATASETS) if (!(await getDataset(ctx.db, p.name))) missing.push(p.name)
+  if (!missing.length) return
+  await ensurePlatformDatasets(ctx)
+  await enqueueJob(ctx.db, 'data.refresh-platform-datasets', { reason: 'first start' }, { dedupeKey: 'data.refresh-platform-datasets@first-start' })
+}
+
+/** Creates the platform's datasets that do not exist yet. */
 export async function ensurePlatformDatasets(ctx: AppContext): Promise<void> {
   const owner = ctx.config.provinceCode
   for (const p of PLATFORM_DATASETS) {
