@@ -32,6 +32,6 @@ export async function recordHandOff(tx: Db, h: HandOff): Promise<void> {
     action: h.action, step: h.step, from_status: h.from, to_status: h.to, from_unit: h.fromUnit, from_user: h.actorUserId,
     to_unit: h.toUnit, to_user: h.toUser ?? null, at: h.at, due_at: h.dueAt, note: h.note,
   })
-  await publishEvent(tx, 'dossier.status_changed', { code: h.code, action: h.action, from: h.from, to: h.to, unit_code: h.toUnit, step: h.step })
+  await publishEvent(tx, 'dossier.status_changed', { code: h.code, action: h.action, from: h.from, to: h.to, unit_code: h.toUnit, step: h.step, from_unit: h.fromUnit, at: h.at.toISOString() })
   await appendAudit(tx, { actor: h.actor, action: `dossier.${h.action}`, entityType: 'dossier', entityId: h.code, data: { from: h.from, to: h.to, step: h.step, ...(h.data ?? {}) } }, h.at)
 }
