@@ -110,7 +110,8 @@ export async function runAnalysis(db: Db, period: string, now: Date): Promise<An
   for (const r of monthly) if (r.source === 'report') cells.set(`${r.commune_code}|${r.category}`, { unit_code: r.unit_code, commune_code: r.commune_code, category: r.category })
   for (const [key, c] of cells) {
     const values = series((r) => r.source === 'report' && `${r.commune_code}|${r.category}` === key)
-    const s = scoreLast(values)
+    const firstData = values.findIndex((x) => x > 0)
+    const s = scoreLast(values.slice(Math.max(0, firstData)))
     if (s && s.score >= ANOMALY_THRESHOLD && s.value >= 5) {
       anomalies.push({ unit_code: c.unit_code, unit_name: await unitName(c.unit_code), commune_code: c.commune_code, category: c.category, category_name: catName(c.category), month: period, value: s.value, baseline: Math.round(s.baseline * 10) / 10, level: s.level, seasonal: s.seasonal, score: Math.round(s.score * 10) / 10 })
     }

@@ -55,7 +55,7 @@ export function findTopics(docs: TopicDoc[], opts: { threshold?: number; minSize
     const tf = new Map<string, number>()
     for (const t of ts) tf.set(t.key, (tf.get(t.key) ?? 0) + 1)
     const v: Vec = new Map()
-    for (const [k, f] of tf) { const d = df.get(k)!; if (d >= 2) v.set(k, (1 + Math.log(f)) * Math.log(N / d)) }
+    for (const [k, f] of tf) { const d = df.get(k)!; if (d >= 2) v.set(k, (1 + Math.log(f)) * Math.log(1 + N / d)) }
     return v
   })
   const clusters: { centroid: Vec; members: number[] }[] = []
@@ -80,7 +80,8 @@ export function findTopics(docs: TopicDoc[], opts: { threshold?: number; minSize
     .slice(0, opts.maxTopics ?? 10)
     .map((c) => {
       // Terms by weight summed over the cluster; bigrams first when strong, no term repeated inside another.
-      const ranked = [...c.centroid.entries()].sort((a, b) => b[1] - a[1] + (b[0].includes(' ') ? 0.001 : 0) - (a[0].includes(' ') ? 0.001 : 0)).map(([k]) => k)
+      const boost = (k: string, w: number) => (k.includes(' ') ? 1.5 * w : w)
+      const ranked = [...c.centroid.entries()].sort((a, b) => boost(b[0], b[1]) - boost(a[0], a[1])).map(([k]) => k)
       const picked: string[] = []
       for (const k of ranked) {
         if (picked.length >= 5) break
