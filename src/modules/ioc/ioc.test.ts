@@ -240,7 +240,7 @@ describe('monthly analysis finds the planted effects', () => {
     const spikeRec = recs.find((r) => r.kind === 'spike' && r.unit_code === SPIKE.commune)
     assert.ok(spikeRec && spikeRec.title_vi.includes('Môi trường, rác thải') && spikeRec.title_vi.includes('30'), JSON.stringify(spikeRec))
     const stepRec = recs.find((r) => r.kind === 'slow_step')
-    assert.ok(stepRec && stepRec.unit_code === SLOW.unit && stepRec.title_vi.includes('Lãnh đạo phòng chuyên môn xem xét') && stepRec.title_vi.includes('Đăng ký khai sinh'), stepRec?.title_vi)
+    assert.ok(stepRec && stepRec.unit_code === SLOW.unit && stepRec.title_vi.includes('bước "Kiểm tra, trình ký"') && stepRec.title_vi.includes('Đăng ký khai sinh'), stepRec?.title_vi)
     assert.ok(recs.some((r) => r.kind === 'hotspot' && r.unit_code === '03127' && r.title_vi.includes(String(spot.size))))
     assert.ok(recs[0]!.rank === 1 && recs.every((r, i) => i === 0 || recs[i - 1]!.weight >= r.weight), 'ranked')
     assert.ok(a.province.reports.forecast && a.province.reports.forecast.lower <= a.province.reports.forecast.value)
