@@ -8,6 +8,7 @@ import { documentsModule } from './documents/index.ts'
 import { exchangeModule } from './exchange/index.ts'
 import { geoModule } from './geo/index.ts'
 import { identityModule } from './identity/index.ts'
+import { iocModule } from './ioc/index.ts'
 import { iocRulesModule } from './ioc/rules/index.ts'
 import { registriesModule } from './registries/index.ts'
 import { reportsModule } from './reports/index.ts'
@@ -32,6 +33,7 @@ export const allModules: Module[] = [
   registriesModule,
   directChannelModule,
   communityModule,
+  iocModule,
   iocRulesModule,
 ]
 

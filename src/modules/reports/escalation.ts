@@ -42,7 +42,7 @@ export async function closeSettledReports(db: Db, now: Date): Promise<number> {
       await updateReport(tx, r.id, { status: 'closed', closed_at: now, state_entered_at: now, state_due_at: null, outcome: r.outcome ?? 'fixed' })
       await insertHistory(tx, { reportId: r.id, at: now, actor: 'system', action: 'auto_closed', fromStatus: 'resolved', toStatus: 'closed', note: `no reopen within ${REOPEN_DAYS} days` })
       await appendAudit(tx, { actor: 'system', action: 'report.auto_closed', entityType: 'report', entityId: r.code, data: {} }, now)
-      await publishEvent(tx, 'report.status_changed', { code: r.code, from: 'resolved', to: 'closed', unit_code: r.unit_code, action: 'auto_close' })
+      await publishEvent(tx, 'report.status_changed', { code: r.code, from: 'resolved', to: 'closed', unit_code: r.unit_code, action: 'auto_close', at: now.toISOString() })
       return true
     })
     if (done) n++

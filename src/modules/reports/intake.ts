@@ -154,7 +154,7 @@ export async function submitReport(deps: IntakeDeps, s: ReportSubmission, princi
         is_demo: s.is_demo,
       }, {
         history: { actor, note: `${route.locateStatus}${route.nearBorder ? ', near border' : ''}` },
-        alsoRun: [outboxInsert('report.created', { code, unit_code: route.unitCode, commune_code: route.communeCode, category: category.code, channel: s.channel, near_border: route.nearBorder })],
+        alsoRun: [outboxInsert('report.created', { code, unit_code: route.unitCode, commune_code: route.communeCode, category: category.code, channel: s.channel, near_border: route.nearBorder, received_at: now.toISOString(), due_at: due.toISOString() })],
         alsoSelect: auditAppendCall({ actor, action: 'report.created', entityType: 'report', entityId: code, data: { unit: route.unitCode, category: category.code, channel: s.channel, locate: route.locateStatus } }, now),
       })
       let seq = 0

@@ -217,7 +217,7 @@ export async function applyReportAction(deps: WorkflowDeps, code: string, action
     await insertHistory(tx, { reportId: r.id, at: now, actor, action, fromStatus: r.status, toStatus: to, fromUnit: r.unit_code, toUnit, note })
     await appendAudit(tx, { actor, action: `report.${action}`, entityType: 'report', entityId: r.code, data: { from: r.status, to, unit: toUnit } }, now)
     if (to !== r.status || toUnit !== r.unit_code) {
-      await publishEvent(tx, 'report.status_changed', { code: r.code, from: r.status, to, unit_code: toUnit, action })
+      await publishEvent(tx, 'report.status_changed', { code: r.code, from: r.status, to, unit_code: toUnit, action, from_unit: r.unit_code, category: r.category_code, channel: r.channel, commune_code: r.commune_code, received_at: r.created_at.toISOString(), due_at: r.due_at?.toISOString() ?? null, at: now.toISOString() })
     }
     return (await getReportByCode(tx, code))!
   })

@@ -25,3 +25,46 @@ export async function dossiersDueWithinAsOf(db: Db, asOf: Date, dueBefore: Date,
     order by due_at, code limit ${limit}`.execute(db)
   return rows
 }
+
+// ---- Facts for the IOC roll-ups and monthly analysis ----
+
+/** Read-only facts about dossiers for other modules (IOC roll-ups): no applicant data. */
+export interface DossierFact {
+  code: string
+  procedure_code: string
+  unit_code: string
+  commune_code: string | null
+  channel: string
+  status: number
+  received_at: Date | null
+  submitted_at: Date
+  due_at: Date | null
+  resolved_at: Date | null
+  timeliness: 'early' | 'on_time' | 'late' | null
+  fee_vnd: number
+  payment_status: string
+  digitised_result: boolean
+}
+
+const COLUMNS = sql`code, procedure_code, unit_code, commune_code, channel, status, received_at, submitted_at, due_at, resolved_at,
+  timeliness, fee_vnd::float8 as fee_vnd, payment_status, (result_document_id is not null) as digitised_result`
+
+export async function getDossierFact(db: Db, code: string): Promise<DossierFact | undefined> {
+  const { rows } = await sql<DossierFact>`select ${COLUMNS} from dossiers where code = ${code}`.execute(db)
+  return rows[0]
+}
+
+/** Dossiers in code order after a cursor, for rebuilding roll-ups (backfill). */
+export async function listDossierFacts(db: Db, opts: { afterCode?: string; limit: number }): Promise<DossierFact[]> {
+  const { rows } = await sql<DossierFact>`select ${COLUMNS} from dossiers where code > ${opts.afterCode ?? ''} order by code limit ${opts.limit}`.execute(db)
+  return rows
+}
+
+/** The control-slip steps of some dossiers in order (step, status reached, when). */
+export async function listDossierStepTimes(db: Db, codes: string[]): Promise<{ code: string; step: string; to_status: number; at: Date }[]> {
+  if (codes.length === 0) return []
+  const { rows } = await sql<{ code: string; step: string; to_status: number; at: Date }>`
+    select d.code, s.step, s.to_status, s.at from dossier_control_slips s join dossiers d on d.id = s.dossier_id
+    where d.code = any(${codes}::text[]) order by d.code, s.seq`.execute(db)
+  return rows
+}

@@ -44,7 +44,7 @@ export function citizenNotice(userId: string, code: string, status: DossierStatu
  */
 export async function recordHandOff(tx: Db, h: HandOff, extra: RawBuilder<unknown>[] = [], extraAudit: AuditEntry[] = []): Promise<SlipRow> {
   const parts: RawBuilder<unknown>[] = [
-    outboxInsert('dossier.status_changed', { code: h.code, action: h.action, from: h.from, to: h.to, unit_code: h.toUnit, step: h.step }),
+    outboxInsert('dossier.status_changed', { code: h.code, action: h.action, from: h.from, to: h.to, unit_code: h.toUnit, step: h.step, from_unit: h.fromUnit, at: h.at.toISOString() }),
     ...(h.applicantUserId && h.from !== h.to ? [outboxInsert('dossier.citizen_notice', citizenNotice(h.applicantUserId, h.code, h.to))] : []),
     ...extra,
   ]

@@ -1,0 +1,108 @@
+// IOC dashboard bench: p95 of the indicator endpoints with roll-ups representing N field reports
+// and N dossiers, as a ratio to a trivial endpoint (GET /api/calendar/holidays) in the same run.
+//
+// The roll-ups are generated through the same code the event handlers use: every synthetic
+// report / dossier is turned into its events' deltas by the pure fold functions of
+// src/modules/ioc/rollups.ts (foldReportCreated, foldReportFinished, foldDossierReceived,
+// foldDossierResolved, foldDossierReturned, foldStep), merged per key by mergeFactDeltas and
+// written by applyFactDeltas / applyStepDeltas (the handlers' own upserts), in batches. Only the
+// per-event claim (ioc_processed_events) is skipped, since no outbox rows exist. 2% of reports
+// and 1% of dossiers stay open (ioc_open_items), half of them past due.
+//
+//   npx tsx bench/ioc-dashboard.ts                 # N = 100,000 (quick), PGlite
+//   IOC_BENCH_N=1000000 npx tsx bench/ioc-dashboard.ts
+//   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test IOC_BENCH_N=1000000 npx tsx bench/ioc-dashboard.ts
+import { startTestPlatform } from '../src/platform/testing/test-platform.ts'
+import {
+  applyFactDeltas, applyStepDeltas, dossierOpenItem, foldDossierReceived, foldDossierResolved, foldDossierReturned, foldReportCreated, foldReportFinished,
+  foldStep, upsertOpenItem, type FactDelta, type OpenItem, type StepDelta,
+} from '../src/modules/ioc/rollups.ts'
+
+const N = Number(process.env.IOC_BENCH_N ?? 100_000)
+const REQUESTS = Number(process.env.IOC_BENCH_REQUESTS ?? 200)
+const NOW = new Date('2026-11-28T03:00:00Z')
+const DAYS = 730
+const COMMUNES = Array.from({ length: 45 }, (_, i) => String(3127 + i * 3).padStart(5, '0'))
+const CATS = ['traffic', 'environment', 'urban_order', 'electricity', 'water', 'security', 'land', 'health', 'education', 'other']
+const CHANNELS = ['app', 'web', 'open311', 'sms', 'hotline']
+const PROCS = Array.from({ length: 60 }, (_, i) => `1.00${1000 + i}`)
+const STEPS = ['reception', 'handle', 'review', 'sign', 'issue', 'result']
+
+let seed = 42
+const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32)
+const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
+
+const platform = await startTestPlatform({ clock: () => NOW })
+const db = platform.ctx.db
+const t0 = performance.now()
+const BATCH = 20_000
+const open: OpenItem[] = []
+for (let off = 0; off < N; off += BATCH) {
+  const facts: FactDelta[] = []
+  const steps: StepDelta[] = []
+  for (let i = off; i < Math.min(N, off + BATCH); i++) {
+    // A report.
+    const c = pick(COMMUNES)
+    const at = new Date(NOW.getTime() - rnd() * DAYS * 86_400_000)
+    const due = new Date(at.getTime() + 3 * 86_400_000)
+    const r = foldReportCreated({ code: `B-${i}`, unit_code: c, commune_code: c, category: pick(CATS), channel: pick(CHANNELS), received_at: at.toISOString(), due_at: due.toISOString() }, at)
+    facts.push(...r.facts)
+    if (rnd() < 0.02) open.push({ ...r.open, due_at: rnd() < 0.5 ? new Date(NOW.getTime() - 86_400_000) : new Date(NOW.getTime() + 86_400_000) })
+    else facts.push(...foldReportFinished(r.open, new Date(at.getTime() + rnd() * 5 * 86_400_000), 'resolved'))
+    // A dossier.
+    const u = pick(COMMUNES)
+    const sub = new Date(NOW.getTime() - rnd() * DAYS * 86_400_000)
+    const dfact = { procedure_code: pick(PROCS), unit_code: u, commune_code: u, channel: rnd() < 0.7 ? 'online' : 'in_person', received_at: sub, submitted_at: sub, due_at: new Date(sub.getTime() + 7 * 86_400_000), resolved_at: null, timeliness: null, fee_vnd: rnd() < 0.5 ? 0 : 50_000, payment_status: rnd() < 0.6 ? 'paid_online' : 'paid_at_desk', digitised_result: rnd() < 0.8 }
+    let item = dossierOpenItem(`HS-${i}`, dfact, 'reception', sub)
+    facts.push(...foldDossierReceived(item, sub))
+    let t = sub.getTime()
+    for (const s of STEPS.slice(1)) {
+      t += rnd() * 2 * 86_400_000
+      steps.push(...foldStep(item, new Date(t)))
+      item = { ...item, last_step: s, last_at: new Date(t) }
+    }
+    if (rnd() < 0.01) { open.push(item); continue }
+    facts.push(...foldDossierResolved(item, new Date(t), null))
+    facts.push(...foldDossierReturned(item, new Date(t + 3600_000), dfact))
+  }
+  await db.transaction().execute(async (tx) => {
+    await applyFactDeltas(tx, facts)
+    await applyStepDeltas(tx, steps)
+  })
+}
+for (let i = 0; i < open.length; i += 1000) await db.transaction().execute(async (tx) => { for (const o of open.slice(i, i + 1000)) await upsertOpenItem(tx, o) })
+await (await import('kysely')).sql`analyze`.execute(db)
+const loadMs = performance.now() - t0
+const { rows: [size] } = await (await import('kysely')).sql<{ facts: number; buckets: number; steps: number; open: number }>`select (select count(*)::int from ioc_daily_facts) as facts, (select count(*)::int from ioc_duration_buckets) as buckets, (select count(*)::int from ioc_step_facts) as steps, (select count(*)::int from ioc_open_items) as open`.execute(db)
+
+async function p95(url: string): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 5; i++) await platform.app.inject({ method: 'GET', url }) // warm-up
+  const ts: number[] = []
+  for (let i = 0; i < REQUESTS; i++) {
+    const s = performance.now()
+    const res = await platform.app.inject({ method: 'GET', url })
+    ts.push(performance.now() - s)
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 200)}`)
+  }
+  ts.sort((a, b) => a - b)
+  return { p50: ts[Math.floor(ts.length * 0.5)]!, p95: ts[Math.floor(ts.length * 0.95)]! }
+}
+
+const base = await p95('/api/calendar/holidays?year=2026')
+const endpoints = [
+  '/api/ioc/indicators/766',
+  '/api/ioc/indicators/766?from=2025-11-28&to=2026-11-28',
+  '/api/ioc/indicators/reports',
+  '/api/ioc/indicators/reports?from=2025-11-28&to=2026-11-28&group=category',
+  '/api/ioc/indicators/reports?from=2025-11-28&to=2026-11-28&group=commune',
+  '/api/ioc/indicators/dx',
+]
+console.log(`db=${process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'} N=${N} reports + ${N} dossiers; roll-up rows: facts ${size!.facts}, buckets ${size!.buckets}, steps ${size!.steps}, open ${size!.open}; load ${(loadMs / 1000).toFixed(1)} s`)
+console.log(`| endpoint | p50 ms | p95 ms | p95 / baseline |`)
+console.log(`|---|---:|---:|---:|`)
+console.log(`| baseline GET /api/calendar/holidays | ${base.p50.toFixed(1)} | ${base.p95.toFixed(1)} | 1.0 |`)
+for (const e of endpoints) {
+  const r = await p95(e)
+  console.log(`| GET ${e} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.p95 / base.p95).toFixed(1)} |`)
+}
+await platform.close()
