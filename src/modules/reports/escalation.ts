@@ -49,3 +49,19 @@ export async function closeSettledReports(db: Db, now: Date): Promise<number> {
   }
   return n
 }
+
+/**
+ * Escalates one report at the request of the IOC's automatic operations (event
+ * `ioc.escalation_requested` of a rule over a report fact), in the transaction that delivers the
+ * event. A report already escalated, or no longer open, is left as it is: the request is
+ * idempotent, as the event may be delivered again.
+ */
+export async function escalateReportOnRequest(tx: Db, req: { code: string; toUnitCode: string; ruleCode: string; factKey: string }, now: Date): Promise<boolean> {
+  const r = await getReportByCode(tx, req.code, { forUpdate: true })
+  if (!r || r.escalation_level > 0 || !['received', 'assigned', 'in_progress'].includes(r.status)) return false
+  await updateReport(tx, r.id, { escalation_level: 1, escalated_at: now })
+  await insertHistory(tx, { reportId: r.id, at: now, actor: 'system', action: 'escalated', fromStatus: r.status, toStatus: r.status, fromUnit: r.unit_code, toUnit: req.toUnitCode, note: `IOC rule ${req.ruleCode}` })
+  await appendAudit(tx, { actor: 'system', action: 'report.escalated', entityType: 'report', entityId: r.code, data: { unit: r.unit_code, to: req.toUnitCode, rule: req.ruleCode, fact: req.factKey } }, now)
+  await publishEvent(tx, 'report.escalated', { code: r.code, unit_code: r.unit_code, escalated_to: req.toUnitCode, state_due_at: r.state_due_at?.toISOString() ?? null, rule: req.ruleCode })
+  return true
+}

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { Module } from '../../platform/module.ts'
 import { seedCategories } from './categories.ts'
 import { seedDemoReports } from './demo-seed.ts'
-import { closeSettledReports, escalateOverdueReports } from './escalation.ts'
+import { closeSettledReports, escalateOverdueReports, escalateReportOnRequest } from './escalation.ts'
 import { reportsRoutes } from './routes.ts'
 import { open311Routes } from './open311/routes.ts'
 import { smsRoutePolicy, smsRoutes } from './sms/routes.ts'
@@ -20,6 +20,12 @@ export const reportsModule: Module = {
   },
   routePolicy: { ...smsRoutePolicy, ...hotlineRoutePolicy },
   async setup(ctx) {
+    // The IOC's rules ask for a report to be escalated (rule action "escalate" over a report fact).
+    ctx.events.subscribe('ioc.escalation_requested', async (tx, event) => {
+      const p = event.payload as { rule_code?: string; fact_key?: string; to_unit_code?: string; fact?: { code?: unknown } }
+      if (typeof p.fact_key !== 'string' || !p.fact_key.startsWith('report:') || typeof p.fact?.code !== 'string' || !p.to_unit_code) return
+      await escalateReportOnRequest(tx, { code: p.fact.code, toUnitCode: p.to_unit_code, ruleCode: String(p.rule_code ?? ''), factKey: p.fact_key }, ctx.clock())
+    })
     ctx.jobs.schedule({ name: 'reports.escalate-overdue', cron: '*/5 * * * *' }, async ({ db, now }) => {
       await escalateOverdueReports(db, now, ctx.config.provinceCode)
     })

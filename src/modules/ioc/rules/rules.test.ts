@@ -74,6 +74,13 @@ describe('fact rules, with the clock under test control', () => {
     assert.ok(flags.some((x) => x.firing_id === f.id && x.level === 'warning' && x.reason_vi.includes(late)))
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from outbox_events where topic = 'ioc.escalation_requested' and payload->>'fact_key' = ${f.fact_key}`.execute(platform.ctx.db)
     assert.equal(rows[0].n, 1)
+    // The reports module handles the request: the report is escalated once, however often the event comes.
+    await platform.ctx.events.dispatchPending(platform.ctx.db, 10_000)
+    const { getReportByCode } = await import('../../reports/index.ts')
+    const escalated = await getReportByCode(platform.ctx.db, late)
+    assert.equal(escalated?.escalation_level, 1, 'the report was escalated by the rule')
+    const { rows: hist } = await sql<{ n: number }>`select count(*)::int as n from outbox_events where topic = 'report.escalated' and payload->>'code' = ${late}`.execute(platform.ctx.db)
+    assert.equal(hist[0].n, 1)
     const officer = await createTestUser(platform.ctx.db, 'officer', unit)
     const inbox = (await platform.app.inject({ method: 'GET', url: '/api/notifications?limit=100', headers: officer.headers })).json().items as { text: string }[]
     assert.ok(inbox.some((m) => m.text.includes(late)), 'the unit got the in-app notice')
