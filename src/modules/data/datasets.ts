@@ -137,6 +137,8 @@ export async function addResource(db: Db, datasetId: string, input: ResourceInpu
       const version = await touchDatasetData(tx, d.id, ctx.now)
       await addHistory(tx, { datasetId: d.id, version, at: ctx.now, actor: ctx.actor, change: 'resource_added', detail: { resource_id: id, name: input.name, format, rows_loaded: loaded?.report.rows_loaded ?? null, rows_rejected: loaded?.report.rows_rejected ?? null } })
       await publishEvent(tx, 'data.resource.created', { id, dataset_id: d.id, format, datastore_active: !!loaded })
+      // A data feed (the dataset) received new data: the IOC's "feed not updated" rule listens for it.
+      await publishEvent(tx, 'data.feed_updated', { feed_code: d.name, updated_at: ctx.now.toISOString(), unit_code: d.owner_org })
       await appendAudit(tx, { actor: ctx.actor, action: 'data.resource.created', entityType: 'resource', entityId: id, data: { dataset_id: d.id, format, sha256: input.file?.sha256 ?? null, url: input.url ?? null, rows: loaded?.report.rows_loaded ?? null } }, ctx.now)
       return { statusCode: 201, body: { resource: r, report: loaded?.report ?? null } }
     })
@@ -172,6 +174,8 @@ export async function replaceResourceData(db: Db, resourceId: string, input: Omi
       const version = await touchDatasetData(tx, d.id, ctx.now)
       await addHistory(tx, { datasetId: d.id, version, at: ctx.now, actor: ctx.actor, change: 'resource_data_replaced', detail: { resource_id: resourceId, resource_version: r.version, rows_loaded: loaded?.report.rows_loaded ?? null, rows_rejected: loaded?.report.rows_rejected ?? null, sha256: input.file.sha256 } })
       await publishEvent(tx, 'data.resource.updated', { id: resourceId, dataset_id: d.id, version: r.version })
+      // A data feed (the dataset) received new data: the IOC's "feed not updated" rule listens for it.
+      await publishEvent(tx, 'data.feed_updated', { feed_code: d.name, updated_at: ctx.now.toISOString(), unit_code: d.owner_org })
       await appendAudit(tx, { actor: ctx.actor, action: 'data.resource.data_replaced', entityType: 'resource', entityId: resourceId, data: { version: r.version, sha256: input.file.sha256, rows: loaded?.report.rows_loaded ?? null } }, ctx.now)
       return { resource: r, report: loaded?.report ?? null }
     })
