@@ -428,8 +428,9 @@ test('platform datasets: refreshed from the geo and services modules and from re
   const proc = await ckan('package_show', { id: 'thu-tuc-hanh-chinh' })
   assert.ok(proc.body.result.resources[0].datastore_rows > 0)
   await platform.ctx.db.transaction().execute(async (tx) => {
-    await publishEvent(tx, 'report.created', { code: 'PA-TEST', unit_code: '11' })
-    await publishEvent(tx, 'dossier.status_changed', { code: 'HS-TEST', to: 'received', unit_code: '11' })
+    // Payloads shaped as the reports and services modules write them (other modules handle them too).
+    await publishEvent(tx, 'report.created', { code: 'PA-TEST', unit_code: '11', commune_code: null, category: 'other', channel: 'app', near_border: false, received_at: new Date().toISOString(), due_at: null })
+    await publishEvent(tx, 'dossier.status_changed', { code: 'HS-TEST', action: 'receive', from: 1, to: 2, unit_code: '11', step: 'receive', from_unit: '11', at: new Date().toISOString() })
   })
   await platform.ctx.events.dispatchPending(platform.ctx.db)
   const second = await refreshPlatformDatasets(platform.ctx, new Date())
