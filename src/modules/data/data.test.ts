@@ -439,6 +439,14 @@ test('platform datasets: refreshed from the geo and services modules and from re
   const stats = await ckan('package_show', { id: 'thong-ke-phan-anh-ho-so' })
   const st = await ckan('datastore_search', { resource_id: stats.body.result.resources[0].id, filters: { 'Nguồn': 'reports', 'Chỉ tiêu': 'created' } })
   assert.ok(st.body.result.records[0]['Số lượng'] >= 1)
+  // The sector registries are listed in the catalogue of shared databases, once.
+  const { listSharedDatabases } = await import('./repository.ts')
+  const shared = (await listSharedDatabases(platform.ctx.db, admin.principal as never)).filter((x) => x.code.startsWith('registry.'))
+  assert.ok(shared.some((x) => x.code === 'registry.schools' && x.fields.length > 0), 'the schools registry is in the catalogue')
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from audit_log where entity_type = 'shared_database' and entity_id like 'registry.%'`.execute(platform.ctx.db)
+  await refreshPlatformDatasets(platform.ctx, new Date())
+  const { rows: again } = await sql<{ n: number }>`select count(*)::int as n from audit_log where entity_type = 'shared_database' and entity_id like 'registry.%'`.execute(platform.ctx.db)
+  assert.equal(again[0].n, rows[0].n, 'an unchanged schema changes nothing')
 })
 
 test('ckanapi over a real socket: POST JSON to /api/action/{name}, the API key raw in Authorization, CKAN envelope parsed as ckanapi does', async () => {

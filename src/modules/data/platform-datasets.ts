@@ -1,3 +1,4 @@
+import { catalogueRegistries } from './registry-catalogue.ts'
 import { sql } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
 import type { DomainEvent } from '../../platform/events/outbox.ts'
@@ -120,6 +121,8 @@ export async function refreshPlatformDatasets(ctx: AppContext, now: Date): Promi
       out.push({ name: p.name, changed: true })
     } else out.push({ name: p.name, changed: false })
   }
+  // The sector registries are shared databases too: keep their catalogue entries in step.
+  await catalogueRegistries(ctx.db, now)
   return out
 }
 
