@@ -405,7 +405,9 @@ export async function consoleDossier(body: HTMLElement, code: string, units: Org
     btn.disabled = true
     try {
       fill(panel)
-      draw(await api<DossierDetail>(`/api/dossiers/${d.code}/${action}`, { method: 'POST', body: payload, headers: { 'Idempotency-Key': uuid() } }), ct('done'))
+      // An action answers with the dossier's own fields only; the page needs the full detail.
+      await api(`/api/dossiers/${d.code}/${action}`, { method: 'POST', body: payload, headers: { 'Idempotency-Key': uuid() } })
+      draw(await api<DossierDetail>(`/api/dossiers/${encodeURIComponent(d.code)}`), ct('done'))
       body.querySelector<HTMLElement>('.actions button')?.focus()
     } catch (e) {
       btn.disabled = false

@@ -507,7 +507,9 @@ async function dossierPage(main: HTMLElement, code: string): Promise<void> {
   }
   const act = async (c: string, action: string, body: Record<string, unknown> | FormData) => {
     try {
-      draw(await api<DossierDetail>(`/api/dossiers/${c}/${action}`, { method: 'POST', body }))
+      // An action answers with the dossier's own fields only; the page needs the full detail.
+      await api(`/api/dossiers/${c}/${action}`, { method: 'POST', body })
+      draw(await api<DossierDetail>(`/api/dossiers/${encodeURIComponent(c)}`))
       fill(msg, t('done'))
     } catch (e) {
       fill(msg, h('span', { class: 'error' }, errorText(e)))
