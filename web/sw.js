@@ -6,6 +6,8 @@ const DATA = 'hb-data-v1'
 const ASSETS = /*%%ASSETS%%*/ []
 /** Reference data the report form needs, served from cache when the network is slow or gone. */
 const REFERENCE = ['/api/reports/categories', '/api/geo/units', '/api/geo/boundaries', '/api/identity/units']
+/** Digital-skills guides (hướng dẫn kỹ năng số): the list and each guide, readable offline. */
+const isGuide = (path) => path === '/api/guides' || /^\/api\/guides\/[a-z0-9][a-z0-9-]{1,80}$/.test(path)
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(SHELL).then((c) => c.addAll(['/', ...ASSETS])).then(() => self.skipWaiting()))
@@ -38,7 +40,7 @@ self.addEventListener('fetch', (event) => {
     return
   }
   // Reference data: stale-while-revalidate.
-  if (REFERENCE.some((p) => url.pathname === p)) {
+  if (REFERENCE.some((p) => url.pathname === p) || isGuide(url.pathname)) {
     event.respondWith(
       caches.open(DATA).then((c) =>
         c.match(req).then((hit) => {

@@ -21,6 +21,9 @@ const ROUTES: { path: string; label: Key }[] = [
   { path: 'services', label: 'navServices' },
   { path: 'track', label: 'navTrack' },
   { path: 'feed', label: 'navFeed' },
+  { path: 'guides', label: 'navGuides' },
+  { path: 'notices', label: 'navNotices' },
+  { path: 'ask', label: 'navAsk' },
   { path: 'account', label: 'navAccount' },
   { path: 'staff', label: 'navStaff' },
   { path: 'about', label: 'navAbout' },
@@ -53,6 +56,7 @@ async function render(): Promise<void> {
     if (page === 'services' || page === 'dossiers') await lazy(() => import('./pages/services.ts'), (m) => (page === 'services' ? m.renderServices(main, params) : m.renderDossiers(main, params)))
     else if (page === 'account') await lazy(() => import('./pages/account.ts'), (m) => m.renderAccount(main, params))
     else if (page === 'ioc') await lazy(() => import('./pages/ioc.ts'), (m) => m.renderIoc(main))
+    else if (page === 'guides' || page === 'notices' || page === 'ask') await lazy(() => import('./pages/channel.ts'), (m) => (page === 'guides' ? m.renderGuides(main, params) : page === 'notices' ? m.renderNotices(main) : m.renderAsk(main)))
     else if (page === 'track') await renderTrack(main, params)
     else if (page === 'feed') await renderFeed(main)
     else if (page === 'about') renderAbout(main)

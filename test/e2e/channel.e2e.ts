@@ -1,0 +1,128 @@
+/**
+ * The direct channel in the citizen app: digital-skills guides that stay readable offline (service
+ * worker), notices targeted by commune, and questions with their published answers.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { APIRequestContext } from 'playwright-core'
+import { openPage, shot, signIn, startE2E, assertFits, type E2E } from './harness.ts'
+
+let e: E2E
+let staffApi: APIRequestContext
+let closeStaff: () => Promise<void>
+
+before(async () => {
+  e = await startE2E()
+  await e.staff('e2e.channel.admin', 'Mat-khau-E2E-2026', 'province_admin', '11', 'Cán bộ tỉnh (E2E)')
+  const { context, page } = await openPage(e.browser)
+  await signIn(page, e.base, 'e2e.channel.admin', 'Mat-khau-E2E-2026')
+  staffApi = context.request
+  closeStaff = () => context.close()
+})
+after(async () => {
+  await closeStaff?.()
+  await e?.close()
+})
+
+test('guides opened once online are readable offline, even after a reload (service worker)', async () => {
+  const { context, page, problems } = await openPage(e.browser, { serviceWorkers: 'allow' })
+  try {
+    await page.goto(`${e.base}/#/guides`)
+    // The first visit installs the service worker; it takes control of the page (clients.claim).
+    await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 })
+    await page.reload()
+    await page.locator('.list.guides li').first().waitFor()
+    const count = await page.locator('.list.guides li').count()
+    assert.ok(count >= 3, `${count} guides`)
+    // Each guide is fetched once through the service worker, which keeps it.
+    await page.getByText(`Đã lưu ${count} hướng dẫn`).waitFor({ timeout: 30_000 })
+    await shot(page, 'guides-list', { maxHeight: 1400 })
+    const link = page.locator('.list.guides li h2 a').nth(1)
+    const title = (await link.textContent())!.trim()
+    const href = (await link.getAttribute('href'))!
+
+    await context.setOffline(true)
+    await page.reload()
+    await page.goto(`${e.base}/${href}`)
+    await page.locator('.guide-step').first().waitFor()
+    assert.equal((await page.locator('h1.guide-title').textContent())!.trim(), title)
+    assert.ok(await page.locator('.guide-step').count() >= 2)
+    assert.match(await page.locator('main').innerText(), /bản đã lưu trên máy/)
+    const img = page.locator('.guide-step img').first()
+    assert.ok(await img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0), 'the illustration shows offline')
+    await assertFits(page)
+    await shot(page, 'guide-offline', { maxHeight: 1400 })
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
+
+test('notices: the whole province sees province-wide ones; a chosen commune adds its own, not others’', async () => {
+  const communes = (await (await fetch(`${e.base}/api/geo/units?level=commune`)).json()) as { items?: { code: string }[] } | { code: string }[]
+  const list = Array.isArray(communes) ? communes : communes.items ?? []
+  assert.ok(list.length >= 2)
+  const [a, b] = [list[0].code, list[1].code]
+  const stamp = Date.now()
+  const post = async (title: string, commune_codes: string[]) => {
+    const r = await staffApi.post(`${e.base}/api/notices`, { data: { kind: 'announcement', title, body: 'Nội dung thông báo kiểm thử.', commune_codes, publish: true }, headers: { 'idempotency-key': `notice-${stamp}-${commune_codes.join('-') || 'all'}` } })
+    assert.equal(r.status(), 201, await r.text())
+  }
+  await post(`Toàn tỉnh ${stamp}`, [])
+  await post(`Riêng xã A ${stamp}`, [a])
+  await post(`Riêng xã B ${stamp}`, [b])
+
+  const { context, page, problems } = await openPage(e.browser)
+  try {
+    await page.goto(`${e.base}/#/notices`)
+    await page.getByText(`Toàn tỉnh ${stamp}`).waitFor()
+    // No commune chosen: every published notice.
+    assert.equal(await page.getByText(`Riêng xã B ${stamp}`).count(), 1)
+    await page.selectOption('select[name=commune]', a)
+    await page.getByText(`Riêng xã A ${stamp}`).waitFor()
+    await page.getByText(`Riêng xã B ${stamp}`).waitFor({ state: 'detached' })
+    assert.equal(await page.getByText(`Toàn tỉnh ${stamp}`).count(), 1)
+    assert.equal(await page.getByText(`Riêng xã B ${stamp}`).count(), 0)
+    await assertFits(page)
+    await shot(page, 'notices', { maxHeight: 1200 })
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
+
+test('a citizen asks a question; once answered and published it is found by a search without diacritics', async () => {
+  const { context, page, problems } = await openPage(e.browser)
+  try {
+    await page.goto(`${e.base}/#/ask`)
+    const topic = await page.locator('select[name=topic] option').nth(1).getAttribute('value')
+    await page.selectOption('select[name=topic]', topic!)
+    const word = `Kiểmthửđườngđiện${Date.now()}`
+    await page.fill('input[name=title]', `Hỏi về ${word}`)
+    await page.fill('textarea[name=body]', 'Xin hỏi thủ tục đăng ký như thế nào và mất bao lâu ạ?')
+    await page.fill('input[name=name]', 'Lò Văn Kiểm')
+    await page.fill('input[name=phone]', '0912345678')
+    await page.getByRole('button', { name: 'Gửi câu hỏi' }).click()
+    await page.locator('.ask-form .notice, .ask-form .error').first().waitFor()
+    const receipt = await page.locator('.ask-form [role=status]').textContent()
+    const code = /HD-[0-9]{4}-[0-9]+/.exec(receipt ?? '')?.[0]
+    assert.ok(code, receipt ?? '')
+
+    const r = await staffApi.post(`${e.base}/api/questions/${code}/answer`, { data: { answer: 'Bạn nộp hồ sơ tại bộ phận một cửa, thời hạn 5 ngày làm việc.', publish: true } })
+    assert.equal(r.status(), 200, await r.text())
+
+    await page.reload()
+    const plain = word.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd')
+    await page.fill('input[name=q]', plain)
+    await page.getByRole('button', { name: 'Tìm' }).click()
+    await page.locator('.answer-item', { hasText: code! }).waitFor()
+    const item = await page.locator('.answer-item', { hasText: code! }).innerText()
+    assert.match(item, /bộ phận một cửa/)
+    assert.doesNotMatch(item, /0912345678|Lò Văn Kiểm/)
+    await assertFits(page)
+    await shot(page, 'questions', { maxHeight: 1600 })
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
