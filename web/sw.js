@@ -64,3 +64,27 @@ self.addEventListener('fetch', (event) => {
   }
   // Everything else (the API, photos, /docs) goes to the network untouched.
 })
+
+// Web push: the server sends { title, body, url, id } (src/platform/notifications/channels.ts).
+self.addEventListener('push', (event) => {
+  let msg = { title: 'Điện Biên Smart', body: '' }
+  try {
+    if (event.data) msg = { ...msg, ...event.data.json() }
+  } catch {
+    if (event.data) msg.body = event.data.text()
+  }
+  const url = typeof msg.url === 'string' && msg.url.startsWith('/') ? msg.url : '/#/inbox'
+  event.waitUntil(self.registration.showNotification(msg.title, { body: msg.body, icon: '/icon-192.png', badge: '/icon-192.png', tag: msg.id ? `hb-${msg.id}` : undefined, data: { url } }))
+})
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close()
+  const url = new URL(event.notification.data?.url || '/#/inbox', self.location.origin).href
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => {
+      const open = list.find((c) => new URL(c.url).origin === self.location.origin)
+      if (open) return open.navigate(url).then((c) => (c || open).focus())
+      return self.clients.openWindow(url)
+    }),
+  )
+})

@@ -126,3 +126,59 @@ test('a citizen asks a question; once answered and published it is found by a se
     await context.close()
   }
 })
+
+test('a signed-in citizen sees the unread badge, reads the inbox and marks a message read; push is skipped gracefully', async () => {
+  const { context, page, problems } = await openPage(e.browser)
+  try {
+    await page.goto(`${e.base}/#/account/register`)
+    await page.getByLabel('Họ và tên').fill('Quàng Thị Thư')
+    await page.getByLabel('Số điện thoại').fill('0987 654 321')
+    await page.getByLabel('Mật khẩu (ít nhất 10 ký tự)').fill('Mat-khau-cong-dan-2026')
+    await page.getByRole('button', { name: 'Đăng ký tài khoản' }).click()
+    await page.locator('.who-name', { hasText: 'Quàng Thị Thư' }).waitFor()
+    const me = (await (await page.request.get(`${e.base}/api/auth/me`)).json()) as { id: string }
+    // Two messages for this citizen, as the modules write them (in the same transaction as their change).
+    const { enqueueNotification } = await import('../../src/platform/notifications/notifications.ts')
+    await enqueueNotification(e.platform.ctx.db, { channel: 'in_app', to: { userId: me.id }, subject: 'Hồ sơ đã có kết quả', text: 'Hồ sơ của bạn đã được giải quyết.', link: '/#/dossiers' })
+    await enqueueNotification(e.platform.ctx.db, { channel: 'in_app', to: { userId: me.id }, subject: 'Câu hỏi đã được trả lời', text: 'Sở đã trả lời câu hỏi của bạn.' })
+
+    await page.goto(`${e.base}/#/inbox`)
+    await page.locator('#inbox-bell .badge', { hasText: '2' }).waitFor()
+    await page.locator('.inbox-item.unread').nth(1).waitFor()
+    assert.match(await page.locator('.inbox').innerText(), /Sở đã trả lời câu hỏi của bạn/)
+    await assertFits(page)
+    await shot(page, 'inbox', { maxHeight: 1000 })
+    await page.locator('.inbox-item').first().getByRole('button', { name: 'Đánh dấu đã đọc' }).click()
+    await page.locator('.inbox-item.unread').nth(1).waitFor({ state: 'detached' })
+    await page.locator('#inbox-bell .badge', { hasText: '1' }).waitFor()
+    const server = (await (await page.request.get(`${e.base}/api/notifications`)).json()) as { unread: number }
+    assert.equal(server.unread, 1)
+
+    // The push switch: here the browser refuses (no permission, no push service), so it stays off with a message.
+    const sw = page.locator('.push-switch')
+    await sw.waitFor()
+    const box = sw.locator('input[name=push]')
+    if (await box.count()) {
+      await box.check().catch(() => {})
+      await sw.locator('[role=status]').filter({ hasText: /chặn|Không đăng ký/ }).waitFor()
+      assert.equal(await box.isChecked(), false)
+    } else {
+      assert.match(await sw.innerText(), /không hỗ trợ/)
+    }
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
+
+test('signed out: no bell, and the inbox page asks to sign in', async () => {
+  const { context, page, problems } = await openPage(e.browser)
+  try {
+    await page.goto(`${e.base}/#/inbox`)
+    await page.getByText('Hãy đăng nhập để xem thông báo.').waitFor()
+    assert.equal(await page.locator('#inbox-bell').isHidden(), true)
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
