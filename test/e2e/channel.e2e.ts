@@ -182,3 +182,57 @@ test('signed out: no bell, and the inbox page asks to sign in', async () => {
     await context.close()
   }
 })
+
+test('hotline: an operator finds the commune without diacritics, records the call once (same key on retry) and reads back the code', async () => {
+  await e.staff('e2e.hotline', 'Mat-khau-hotline-2026', 'officer', '03127', 'Tổng đài viên (E2E)')
+  const { context, page, problems } = await openPage(e.browser)
+  try {
+    await signIn(page, e.base, 'e2e.hotline', 'Mat-khau-hotline-2026')
+    await page.goto(`${e.base}/#/staff/hotline`)
+    await page.locator('.hotline-form').waitFor()
+    // Sending without a place is refused on the screen, before any request.
+    await page.getByRole('button', { name: 'Ghi nhận phản ánh' }).click()
+    await page.getByText('Hãy chọn địa điểm hoặc ghim trên bản đồ.').waitFor()
+    await page.fill('input[name=place]', 'dien bien phu')
+    await page.getByRole('button', { name: 'Tìm', exact: true }).click()
+    await page.locator('.place-hit[data-kind=commune]').first().click()
+    await page.getByText(/Đã chọn: Xã\/phường .*Điện Biên Phủ/).waitFor()
+    const cat = await page.locator('select[name=category] option').nth(1).getAttribute('value')
+    await page.selectOption('select[name=category]', cat!)
+    const description = `Người dân gọi báo đèn đường hỏng cả dãy (E2E hotline ${Date.now()}).`
+    await page.fill('textarea[name=description]', description)
+    await page.fill('input[name=caller_phone]', '0915 111 222')
+    await page.getByRole('button', { name: 'Ghi nhận phản ánh' }).click()
+    const code = (await page.locator('.hotline-receipt .tracking-code').textContent())!.trim()
+    assert.match(code, /^[A-Z0-9-]{6,}$/)
+    assert.match(await page.locator('.read-back').innerText(), new RegExp(code))
+    await assertFits(page)
+    await shot(page, 'hotline', { maxHeight: 1600 })
+    const feed = (await (await page.request.get(`${e.base}/api/reports/${code}`)).json()) as { description?: string; channel?: string }
+    assert.equal(feed.description, description)
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
+
+test('the IOC wall shows the white-zone count and, for a provincial leader, the rules engine’s unit flags', async () => {
+  const { context, page, problems } = await openPage(e.browser, { viewport: { width: 1600, height: 1000 } })
+  try {
+    await page.goto(`${e.base}/ioc`)
+    await page.locator('.wall-grid[data-ready=true]').waitFor()
+    assert.match(await page.locator('.kpis').innerText(), /Thôn\/bản vùng trắng/)
+    // Anonymous: the flags are not public, the panel stays hidden.
+    assert.equal(await page.locator('.unit-flags').isHidden(), true)
+    await signIn(page, e.base, 'e2e.channel.admin', 'Mat-khau-E2E-2026')
+    await page.reload()
+    await page.locator('.wall-grid[data-ready=true]').waitFor()
+    await page.locator('.unit-flags').waitFor()
+    const flags = (await (await page.request.get(`${e.base}/api/ioc/unit-flags`)).json()) as { items: unknown[] }
+    if (flags.items.length) assert.equal(await page.locator('.unit-flags li[data-unit]').count(), Math.min(50, flags.items.length))
+    else assert.match(await page.locator('.unit-flags').innerText(), /Không có đơn vị nào bị cảnh báo/)
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
