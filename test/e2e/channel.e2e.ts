@@ -183,7 +183,7 @@ test('signed out: no bell, and the inbox page asks to sign in', async () => {
   }
 })
 
-test('hotline: an operator finds the commune without diacritics, records the call once (same key on retry) and reads back the code', async () => {
+test('hotline: an operator finds the commune without diacritics, records the call and reads back the code', async () => {
   await e.staff('e2e.hotline', 'Mat-khau-hotline-2026', 'officer', '03127', 'Tổng đài viên (E2E)')
   const { context, page, problems } = await openPage(e.browser)
   try {
