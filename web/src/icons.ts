@@ -8,6 +8,7 @@ const PATHS = {
   plus1: 'M4 12h7M7.5 8.5v7M15 9l3-2.5v11',
   check: 'M4.5 12.5l4.5 4.5 10.5-10.5',
   clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5.5l3.5 2',
+  bell: 'M6 16.5V11a6 6 0 0 1 12 0v5.5l1.5 1.5h-15zM10 20.5a2 2 0 0 0 4 0',
   frame: 'M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5',
 } as const
 

@@ -2,7 +2,9 @@
  * Every number the IOC wall shows, loaded in this one file from the APIs that exist today:
  * the public report feed (/api/reports, no personal data) and, for a signed-in province admin or
  * unit staff, the dossier lists (/api/dossiers). When the IOC module's /api/ioc/indicators/* lands,
- * only this file changes: the wall draws a `WallData`.
+ * only this file changes: the wall draws a `WallData`. The IOC indicators (/api/ioc/indicators/reports
+ * and /766), the rules engine's unit flags and the villages' white zones are used where they give
+ * the figure; the feed and dossier lists stay as the fallback.
  */
 import { api, ApiError } from './api.ts'
 
@@ -34,6 +36,21 @@ export interface WallData {
   trend: { weeks: number[]; reportsIn: number[]; reportsResolved: number[]; dossiersIn: number[] | null }
   escalations: Escalation[]
   truncated: boolean
+  /** Where the report figures come from: the IOC roll-ups, or counted here from the public feed. */
+  reportSource: 'ioc' | 'feed'
+  /** Decision 766 service score (0–100) for the province, from the IOC roll-ups; null when not computed yet. */
+  score766: number | null
+  /** Units marked by the IOC rules engine; null when the viewer may not see them. */
+  flags: UnitFlag[] | null
+  /** Surveyed villages that are white zones (no broadband, no mobile data or no power); null when unknown. */
+  whiteZones: { villages: number; surveyed: number } | null
+}
+export interface UnitFlag {
+  unit: string
+  level: string
+  reasonVi: string
+  reasonEn: string
+  since: string
 }
 
 interface FeedReport {
@@ -112,10 +129,33 @@ function byUnit<T>(rows: T[], unit: (r: T) => string, open: (r: T) => boolean, o
 }
 const sum = (rows: UnitRow[], k: keyof Omit<UnitRow, 'unit'>) => rows.reduce((n, r) => n + r[k], 0)
 
+interface ReportIndicatorRow { key: string; received: number; resolved: number; early: number; on_time: number; open: number; overdue: number }
+interface ReportIndicators { total: ReportIndicatorRow; items: ReportIndicatorRow[] }
+
+/** A source that may be missing, refused or failing: the wall then keeps its other figures. */
+async function optional<T>(path: string): Promise<T | null> {
+  try {
+    return await api<T>(path, { timeoutMs: 30_000 })
+  } catch {
+    return null
+  }
+}
+const unitRow = (r: ReportIndicatorRow): UnitRow => ({ unit: r.key, total: r.received, open: r.open, overdue: r.overdue, done: r.resolved, onTime: r.early + r.on_time })
+
 /** Loads and aggregates the wall's data for the last `windowDays` days. */
 export async function loadWallData(windowDays = 84, now = Date.now()): Promise<WallData> {
   const from = now - windowDays * 86_400_000
-  const [rep, dos] = await Promise.all([allReports(new Date(from).toISOString()), allDossiers()])
+  // Calendar days in Asia/Ho_Chi_Minh, as the IOC roll-ups count them.
+  const fromDay = new Date(from + 7 * 3_600_000).toISOString().slice(0, 10)
+  const [rep, dos, byUnitIoc, byCommuneIoc, i766, flags, white] = await Promise.all([
+    allReports(new Date(from).toISOString()),
+    allDossiers(),
+    optional<ReportIndicators>(`/api/ioc/indicators/reports?group=unit&from=${fromDay}`),
+    optional<ReportIndicators>(`/api/ioc/indicators/reports?group=commune&from=${fromDay}`),
+    optional<{ province: { total: number | null } | null }>(`/api/ioc/indicators/766?from=${fromDay}`),
+    optional<{ items: { unit_code: string; level: string; reason_vi: string; reason_en: string; created_at: string }[] }>('/api/ioc/unit-flags?limit=50'),
+    optional<{ totals: { villages_surveyed: number; white_zones: number } }>('/api/places/white-zones'),
+  ])
   const reports = rep.items
   const isOverdue = (r: FeedReport) => OPEN_REPORT.has(r.status) && !!r.due_at && Date.parse(r.due_at) < now
   const communes: WallData['communes'] = {}
@@ -154,11 +194,28 @@ export async function loadWallData(windowDays = 84, now = Date.now()): Promise<W
   }
   // The latest escalations: what most recently went past its due time.
   escalations.sort((a, b) => b.dueAt.localeCompare(a.dueAt))
+  let reportFigures: WallData['reports'] = { total: reports.length, open: sum(repUnits, 'open'), overdue: sum(repUnits, 'overdue'), done: sum(repUnits, 'done'), onTime: sum(repUnits, 'onTime'), byUnit: repUnits }
+  // The IOC roll-ups give the figures once they have counted something (they follow events, so a
+  // fresh installation starts empty): then the wall uses them, otherwise its own count of the feed.
+  const iocHasData = !!byUnitIoc && byUnitIoc.total.received + byUnitIoc.total.open > 0
+  if (iocHasData) {
+    const units = byUnitIoc!.items.map(unitRow).sort((a, b) => b.overdue - a.overdue || b.open - a.open || a.unit.localeCompare(b.unit))
+    reportFigures = { ...unitRow(byUnitIoc!.total), byUnit: units }
+  }
+  let communeFigures = communes
+  if (iocHasData && byCommuneIoc && byCommuneIoc.items.some((r) => r.open > 0)) {
+    communeFigures = {}
+    for (const r of byCommuneIoc.items) if (r.key && r.open > 0) communeFigures[r.key] = { open: r.open, overdue: r.overdue }
+  }
   return {
     generatedAt: new Date(now).toISOString(),
     windowDays,
-    communes,
-    reports: { total: reports.length, open: sum(repUnits, 'open'), overdue: sum(repUnits, 'overdue'), done: sum(repUnits, 'done'), onTime: sum(repUnits, 'onTime'), byUnit: repUnits },
+    communes: communeFigures,
+    reports: reportFigures,
+    reportSource: iocHasData ? 'ioc' : 'feed',
+    score766: i766?.province?.total ?? null,
+    flags: flags ? flags.items.map((f) => ({ unit: f.unit_code, level: f.level, reasonVi: f.reason_vi, reasonEn: f.reason_en, since: f.created_at })) : null,
+    whiteZones: white ? { villages: white.totals.white_zones, surveyed: white.totals.villages_surveyed } : null,
     dossiers,
     trend: { weeks: weeks.map((w) => w / 1000), reportsIn: count(reports.map((r) => r.created_at)), reportsResolved: count(reports.map((r) => r.resolved_at)), dossiersIn },
     escalations: escalations.slice(0, 12),

@@ -15,12 +15,31 @@ const main = document.getElementById('main')!
 const nav = document.getElementById('nav')!
 const banner = document.getElementById('banner')!
 const langBtn = document.getElementById('lang') as HTMLButtonElement
+/** The inbox bell with its unread badge, shown once someone is signed in. */
+const bell = h('a', { id: 'inbox-bell', class: 'bell', href: '#/inbox', hidden: true })
+langBtn.before(bell)
+let bellCheckedAt = 0
+async function drawBell(force = false): Promise<void> {
+  if (!force && Date.now() - bellCheckedAt < 60_000) return
+  bellCheckedAt = Date.now()
+  try {
+    const n = await (await import('./pages/inbox.ts')).unreadCount()
+    bell.hidden = n === null
+    fill(bell, icon('bell'), n ? h('span', { class: 'badge' }, n > 99 ? '99+' : String(n)) : null)
+    bell.setAttribute('aria-label', n ? t('inboxUnread', { n }) : t('inbox'))
+  } catch {
+    /* offline: keep the last state */
+  }
+}
 
 const ROUTES: { path: string; label: Key }[] = [
   { path: '', label: 'navReport' },
   { path: 'services', label: 'navServices' },
   { path: 'track', label: 'navTrack' },
   { path: 'feed', label: 'navFeed' },
+  { path: 'guides', label: 'navGuides' },
+  { path: 'notices', label: 'navNotices' },
+  { path: 'ask', label: 'navAsk' },
   { path: 'account', label: 'navAccount' },
   { path: 'staff', label: 'navStaff' },
   { path: 'about', label: 'navAbout' },
@@ -41,6 +60,7 @@ async function render(): Promise<void> {
   const [page = '', ...params] = location.pathname === '/ioc' ? ['ioc'] : currentPath()
   // The IOC wall is full screen: no header, no navigation.
   document.body.classList.toggle('wall', page === 'ioc')
+  void drawBell(page === 'inbox' || page === 'account' || page === 'services' || page === 'staff')
   const active = page === 'dossiers' ? 'services' : ROUTES.some((r) => r.path === page) ? page : ''
   drawChrome(active)
   document.title = `${t(ROUTES.find((r) => r.path === active)!.label)} – ${t('appName')}`
@@ -53,6 +73,8 @@ async function render(): Promise<void> {
     if (page === 'services' || page === 'dossiers') await lazy(() => import('./pages/services.ts'), (m) => (page === 'services' ? m.renderServices(main, params) : m.renderDossiers(main, params)))
     else if (page === 'account') await lazy(() => import('./pages/account.ts'), (m) => m.renderAccount(main, params))
     else if (page === 'ioc') await lazy(() => import('./pages/ioc.ts'), (m) => m.renderIoc(main))
+    else if (page === 'guides' || page === 'notices' || page === 'ask') await lazy(() => import('./pages/channel.ts'), (m) => (page === 'guides' ? m.renderGuides(main, params) : page === 'notices' ? m.renderNotices(main) : m.renderAsk(main)))
+    else if (page === 'inbox') await lazy(() => import('./pages/inbox.ts'), (m) => m.renderInbox(main, () => void drawBell(true)))
     else if (page === 'track') await renderTrack(main, params)
     else if (page === 'feed') await renderFeed(main)
     else if (page === 'about') renderAbout(main)

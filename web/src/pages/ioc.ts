@@ -10,7 +10,7 @@ import { errorText } from '../api.ts'
 import { fill, h } from '../dom.ts'
 import { vnTime } from '../format.ts'
 import { loadWallData, type UnitRow, type WallData } from '../ioc-data.ts'
-import { dictionary } from '../i18n.ts'
+import { dictionary, pick } from '../i18n.ts'
 import { orgUnits, unitName, type OrgUnit } from '../refdata.ts'
 import { clip } from './common.ts'
 
@@ -38,6 +38,10 @@ const t = dictionary({
   escalations: 'Cảnh báo quá hạn mới nhất',
   none: 'Không có việc quá hạn.',
   noDossiers: 'Đăng nhập tài khoản lãnh đạo tỉnh để xem số liệu hồ sơ.',
+  score766: 'Chỉ số phục vụ (QĐ 766)',
+  whiteZones: 'Thôn/bản vùng trắng',
+  flags: 'Đơn vị bị cảnh báo',
+  noFlags: 'Không có đơn vị nào bị cảnh báo.',
   fullscreen: 'Toàn màn hình',
   exit: 'Thoát',
   truncated: 'Số liệu đã giới hạn để không làm chậm hệ thống.',
@@ -65,6 +69,10 @@ const t = dictionary({
   escalations: 'Latest escalations (overdue)',
   none: 'Nothing overdue.',
   noDossiers: 'Sign in as a provincial leader to see dossier figures.',
+  score766: 'Service score (Decision 766)',
+  whiteZones: 'White-zone villages',
+  flags: 'Units flagged',
+  noFlags: 'No unit is flagged.',
   fullscreen: 'Full screen',
   exit: 'Exit',
   truncated: 'Figures are capped so as not to slow the system down.',
@@ -84,6 +92,8 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   const tables = h('div', { class: 'wall-tables' })
   const chartBox = h('div', { class: 'wall-chart' })
   const esc = h('ol', { class: 'escalations' })
+  const flagList = h('ul', { class: 'escalations unit-flags' })
+  const flagPanel = h('section', { class: 'wall-panel', hidden: true }, h('h2', null, t('flags')), flagList)
   const note = h('p', { class: 'hint' })
   fill(main,
     h('div', { class: 'wall-grid', 'data-ready': 'false' },
@@ -97,6 +107,7 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
       h('section', { class: 'wall-panel' }, h('h2', null, t('trend')), chartBox),
       h('section', { class: 'wall-panel' }, h('h2', null, t('byUnit')), tables),
       h('section', { class: 'wall-panel' }, h('h2', null, t('escalations')), esc),
+      flagPanel,
       note),
   )
   const grid = main.querySelector<HTMLElement>('.wall-grid')!
@@ -128,7 +139,11 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
         kpi(`${t('dossiers')} · ${t('onTime')}`, pct(ds.onTime, ds.done)),
         kpi(t('onlineRate'), pct(ds.online, ds.total), 'good'),
       ] : null,
+      d.score766 !== null ? kpi(t('score766'), d.score766.toFixed(1), 'good') : null,
+      d.whiteZones ? kpi(`${t('whiteZones')} (/${d.whiteZones.surveyed})`, String(d.whiteZones.villages), d.whiteZones.villages ? 'bad' : '') : null,
     )
+    flagPanel.hidden = d.flags === null
+    if (d.flags) fill(flagList, d.flags.length ? d.flags.map((f) => h('li', { 'data-unit': f.unit }, h('span', { class: `badge flag-${f.level}` }, f.level), ' ', h('strong', null, unitName(units, f.unit)), ' — ', pick(f.reasonVi, f.reasonEn), h('span', { class: 'meta' }, ` (${vnTime(f.since)})`))) : h('li', null, t('noFlags')))
     const table = (title: string, rows: UnitRow[]) => h('table', { class: 'wall-table' },
       h('caption', null, title),
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('unit')), h('th', { scope: 'col' }, t('total')), h('th', { scope: 'col' }, t('open')), h('th', { scope: 'col' }, t('overdue')), h('th', { scope: 'col' }, t('onTime')))),

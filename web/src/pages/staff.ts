@@ -1,7 +1,7 @@
 import { api, ApiError, errorText } from '../api.ts'
 import { checkbox, field, fill, h } from '../dom.ts'
 import { vnTime } from '../format.ts'
-import { actionLabel, pick, statusLabel, t, type Key } from '../i18n.ts'
+import { actionLabel, lang, pick, statusLabel, t, type Key } from '../i18n.ts'
 import { navigate } from '../router.ts'
 import { categories, categoryName, communes, orgUnits, unitName, type Category, type Commune, type OrgUnit } from '../refdata.ts'
 import { statusBadge } from './common.ts'
@@ -54,12 +54,14 @@ export async function renderStaff(main: HTMLElement, params: string[]): Promise<
   const who = h('div', { class: 'who' }, h('span', null, t('signedInAs', { name: me.display_name }), me.unit_code ? ` · ${unitName(units, me.unit_code)}` : ''), logout)
   if (!STAFF.includes(me.role)) return void fill(main, h('h1', null, t('staffTitle')), who, h('p', { class: 'error' }, t('notStaff')))
   const body = h('div')
-  const section = params[0] === 'docs' ? 'docs' : 'queue'
+  const section = params[0] === 'docs' ? 'docs' : params[0] === 'hotline' ? 'hotline' : 'queue'
   const sub = h('nav', { class: 'subnav', 'aria-label': t('staffTitle') },
     h('a', { href: '#/staff', 'aria-current': section === 'queue' ? 'page' : null }, ct('queue')),
-    h('a', { href: '#/staff/docs', 'aria-current': section === 'docs' ? 'page' : null }, ct('documents')))
+    h('a', { href: '#/staff/docs', 'aria-current': section === 'docs' ? 'page' : null }, ct('documents')),
+    h('a', { href: '#/staff/hotline', 'aria-current': section === 'hotline' ? 'page' : null }, lang === 'en' ? 'Hotline' : 'Đường dây nóng'))
   fill(main, h('h1', null, t('staffTitle')), who, sub, body)
   if (params[0] === 'docs') await consoleDocuments(body, me)
+  else if (params[0] === 'hotline') await (await import('./hotline.ts')).renderHotline(body, cats)
   else if (params[0] === 'd' && params[1]) await consoleDossier(body, params[1], units)
   else if (params[0]) await detail(body, params[0].toUpperCase(), cats, units, comms)
   else await consoleQueue(body, me, cats, units)
