@@ -13,7 +13,7 @@ import { submitReport } from '../reports/index.ts'
 import { runAnalysis } from './analysis.ts'
 import { rebuildRollups } from './backfill.ts'
 import { loadIocConfig } from './config.ts'
-import { parseFormula } from './indicators.ts'
+import { parseFormula, splitPeriod } from './indicators.ts'
 import { dossierStatusHandler, medianFromBuckets, onReportCreated, durationBucket, type DossierFactLike } from './rollups.ts'
 import { prepareAnalysis } from './service.ts'
 import { addMonths, forecastNext, scoreLast } from './stats.ts'
@@ -341,6 +341,83 @@ describe('monthly analysis finds the planted effects', () => {
   })
 })
 
+/** Rows where the monthly level differs from the daily level summed per month (none expected). */
+async function monthlyMismatches(): Promise<number> {
+  const db = platform.ctx.db
+  const c = 'received, resolved, early, on_time, late, rating_count, rating_sum, satisfied, fee_required, paid_online, digitised'
+  const sums = c.split(', ').map((x) => `sum(${x})::int`).join(', ')
+  const facts = await sql<{ n: number }>`select count(*)::int as n from (
+    (select month, source, unit_code, category, channel, commune_code, ${sql.raw(c)} from ioc_monthly_facts
+     except select date_trunc('month', day)::date, source, unit_code, category, channel, commune_code, ${sql.raw(sums)} from ioc_daily_facts group by 1, 2, 3, 4, 5, 6)
+    union all
+    (select date_trunc('month', day)::date, source, unit_code, category, channel, commune_code, ${sql.raw(sums)} from ioc_daily_facts group by 1, 2, 3, 4, 5, 6
+     except select month, source, unit_code, category, channel, commune_code, ${sql.raw(c)} from ioc_monthly_facts)) d`.execute(db)
+  const buckets = await sql<{ n: number }>`select count(*)::int as n from (
+    (select month, source, unit_code, category, bucket, n from ioc_monthly_duration_buckets
+     except select date_trunc('month', day)::date, source, unit_code, category, bucket, sum(n)::int from ioc_duration_buckets group by 1, 2, 3, 4, 5)
+    union all
+    (select date_trunc('month', day)::date, source, unit_code, category, bucket, sum(n)::int from ioc_duration_buckets group by 1, 2, 3, 4, 5
+     except select month, source, unit_code, category, bucket, n from ioc_monthly_duration_buckets)) d`.execute(db)
+  return facts.rows[0]!.n + buckets.rows[0]!.n
+}
+
+describe('monthly roll-up level', () => {
+  test('property: whole months plus edge days cover a period exactly once', () => {
+    const dayMs = 86_400_000
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 10)
+    const start = Date.parse('2023-01-01T00:00:00Z')
+    fc.assert(fc.property(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 1100 }), (a, len) => {
+      const from = iso(start + a * dayMs)
+      const to = iso(start + (a + len) * dayMs)
+      const split = splitPeriod({ from, to })
+      const covered: string[] = []
+      if (split.months) {
+        assert.ok(split.months.start.endsWith('-01') && split.months.end.endsWith('-01'))
+        for (let t = Date.parse(`${split.months.start}T00:00:00Z`); t < Date.parse(`${split.months.end}T00:00:00Z`); t += dayMs) covered.push(iso(t))
+      }
+      const edgeDaysPerMonth = new Map<string, number>()
+      for (const d of split.days) {
+        for (let t = Date.parse(`${d.start}T00:00:00Z`); t < Date.parse(`${d.end}T00:00:00Z`); t += dayMs) {
+          covered.push(iso(t))
+          edgeDaysPerMonth.set(iso(t).slice(0, 7), (edgeDaysPerMonth.get(iso(t).slice(0, 7)) ?? 0) + 1)
+        }
+      }
+      // Edge days never make up a whole month (those are read from the monthly level).
+      for (const [m, n] of edgeDaysPerMonth) {
+        const daysInMonth = new Date(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)), 0)).getUTCDate()
+        assert.ok(n < daysInMonth, `${m}: ${n} edge days`)
+      }
+      covered.sort()
+      const expected: string[] = []
+      for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += dayMs) expected.push(iso(t))
+      assert.deepEqual(covered, expected)
+    }), { numRuns: 300 })
+  })
+
+  test('the monthly level always equals the daily level summed per month', async () => {
+    assert.equal(await monthlyMismatches(), 0)
+  })
+
+  test('indicators over whole and partial months equal the sums of the daily level', async () => {
+    const db = platform.ctx.db
+    for (const [from, to] of [['2025-08-17', '2026-09-12'], ['2025-01-01', '2026-09-30'], ['2026-09-03', '2026-09-21'], ['2025-10-31', '2025-12-01']] as const) {
+      const reports = (await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/reports?from=${from}&to=${to}&group=category` })).json()
+      const daily = await sql<{ received: number; resolved: number; late: number }>`select coalesce(sum(received), 0)::int as received, coalesce(sum(resolved), 0)::int as resolved, coalesce(sum(late), 0)::int as late
+        from ioc_daily_facts where source = 'report' and day between ${from}::date and ${to}::date`.execute(db)
+      assert.deepEqual({ received: reports.total.received, resolved: reports.total.resolved, late: reports.total.late }, daily.rows[0])
+      const hist = await sql<{ bucket: number; n: number }>`select bucket, sum(n)::int as n from ioc_duration_buckets where source = 'report' and day between ${from}::date and ${to}::date group by 1`.execute(db)
+      assert.equal(reports.total.median_hours_to_resolve, medianFromBuckets(new Map(hist.rows.map((r) => [r.bucket, r.n]))))
+      const i766 = (await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/766?from=${from}&to=${to}` })).json()
+      const dossiers = await sql<{ received: number; online_received: number; digitised: number }>`select coalesce(sum(received), 0)::int as received,
+        coalesce(sum(case when channel = 'online' then received else 0 end), 0)::int as online_received, coalesce(sum(digitised), 0)::int as digitised
+        from ioc_daily_facts where source = 'dossier' and day between ${from}::date and ${to}::date`.execute(db)
+      const v = i766.province.variables
+      assert.deepEqual({ received: v.received, online_received: v.online_received, digitised: v.digitised }, dossiers.rows[0])
+    }
+    assert.ok((await sql<{ n: number }>`select count(*)::int as n from ioc_monthly_facts`.execute(db)).rows[0]!.n > 0)
+  })
+})
+
 describe('indicators', () => {
   test('766 indicators for the province and each unit, public, with weights from the data file', async () => {
     const res = await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/766?from=${PERIOD}-01&to=${PERIOD}-30` })
@@ -424,5 +501,6 @@ describe('backfill', () => {
     const open = await sql<{ n: number }>`select count(*)::int as n from ioc_open_items where source = 'report'`.execute(db)
     const openReports = await sql<{ n: number }>`select count(*)::int as n from reports where status in ('received', 'assigned', 'in_progress')`.execute(db)
     assert.equal(open.rows[0]!.n, openReports.rows[0]!.n)
+    assert.equal(await monthlyMismatches(), 0)
   })
 })
