@@ -11,6 +11,7 @@ import { startTestPlatform } from '../../platform/testing/test-platform.ts'
 import { createTestUser } from '../identity/test-factories.ts'
 import { submitReport } from '../reports/index.ts'
 import { runAnalysis } from './analysis.ts'
+import { AnswerCache, clearAnswerCaches } from './answer-cache.ts'
 import { rebuildRollups } from './backfill.ts'
 import { loadIocConfig } from './config.ts'
 import { parseFormula, splitPeriod } from './indicators.ts'
@@ -400,6 +401,7 @@ describe('monthly roll-up level', () => {
 
   test('indicators over whole and partial months equal the sums of the daily level', async () => {
     const db = platform.ctx.db
+    clearAnswerCaches()
     for (const [from, to] of [['2025-08-17', '2026-09-12'], ['2025-01-01', '2026-09-30'], ['2026-09-03', '2026-09-21'], ['2025-10-31', '2025-12-01']] as const) {
       const reports = (await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/reports?from=${from}&to=${to}&group=category` })).json()
       const daily = await sql<{ received: number; resolved: number; late: number }>`select coalesce(sum(received), 0)::int as received, coalesce(sum(resolved), 0)::int as resolved, coalesce(sum(late), 0)::int as late
@@ -415,6 +417,40 @@ describe('monthly roll-up level', () => {
       assert.deepEqual({ received: v.received, online_received: v.online_received, digitised: v.digitised }, dossiers.rows[0])
     }
     assert.ok((await sql<{ n: number }>`select count(*)::int as n from ioc_monthly_facts`.execute(db)).rows[0]!.n > 0)
+  })
+})
+
+describe('indicator answer cache', () => {
+  test('an answer is reused within the TTL only, failures are not kept, size is bounded, 0 turns it off', async () => {
+    let t = 0
+    let computed = 0
+    const compute = async () => ++computed
+    const cache = new AnswerCache<number>(5000, 3, () => t)
+    assert.equal(await cache.get('a', compute), 1)
+    t = 4999
+    assert.equal(await cache.get('a', compute), 1)
+    t = 5000
+    assert.equal(await cache.get('a', compute), 2)
+    await assert.rejects(cache.get('b', async () => { throw new Error('db down') }))
+    await Promise.resolve()
+    assert.equal(await cache.get('b', compute), 3, 'a failure is computed again')
+    for (const k of ['c', 'd', 'e', 'f']) await cache.get(k, compute)
+    assert.ok(cache.size <= 3)
+    const off = new AnswerCache<number>(0, 3, () => t)
+    const before = computed
+    assert.equal(await off.get('a', compute), before + 1)
+    assert.equal(await off.get('a', compute), before + 2, 'no cache when the TTL is 0')
+  })
+
+  test('the route serves the cached answer until the cache is cleared', async () => {
+    const db = platform.ctx.db
+    clearAnswerCaches()
+    const url = '/api/ioc/indicators/reports?from=2024-04-01&to=2024-04-30&group=unit&unit=CACHE1'
+    assert.equal((await platform.app.inject({ method: 'GET', url })).json().total.received, 0)
+    await db.transaction().execute((tx) => onReportCreated(tx, ev('report.created', { code: 'CACHE-1', unit_code: 'CACHE1', commune_code: 'CACHE1', category: 'other', channel: 'sms', received_at: '2024-04-10T03:00:00Z' }, new Date('2024-04-10T03:00:00Z'))))
+    assert.equal((await platform.app.inject({ method: 'GET', url })).json().total.received, 0, 'within the TTL')
+    clearAnswerCaches()
+    assert.equal((await platform.app.inject({ method: 'GET', url })).json().total.received, 1)
   })
 })
 
