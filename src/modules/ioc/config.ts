@@ -11,6 +11,8 @@ export interface IocConfig {
   indicators766File: string
   /** Cron (Asia/Ho_Chi_Minh) of the monthly analysis: 06:00 on the 1st. */
   analysisCron: string
+  /** How long an indicator answer is reused within this process (ms); 0 turns the cache off. */
+  indicatorCacheMs: number
 }
 
 export function loadIocConfig(env: Record<string, string | undefined>): IocConfig {
@@ -21,5 +23,6 @@ export function loadIocConfig(env: Record<string, string | undefined>): IocConfi
     llmTimeoutMs: Number(env.IOC_LLM_TIMEOUT_MS ?? '') > 0 ? Number(env.IOC_LLM_TIMEOUT_MS) : 20_000,
     indicators766File: env.IOC_766_FILE?.trim() || fileURLToPath(new URL('./data/indicators-766.json', import.meta.url)),
     analysisCron: env.IOC_ANALYSIS_CRON?.trim() || '0 6 1 * *',
+    indicatorCacheMs: /^\d+$/.test(env.IOC_INDICATOR_CACHE_MS?.trim() ?? '') ? Number(env.IOC_INDICATOR_CACHE_MS) : 5_000,
   }
 }

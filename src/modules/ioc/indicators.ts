@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
 import { searchProcedures } from '../services/index.ts'
 import { medianFromBuckets } from './rollups.ts'
@@ -45,6 +45,43 @@ export function score766(defs: Indicator766Def[], vars: Record<Variable766, numb
 
 export interface Period { from: string; to: string }
 
+/**
+ * A period [from, to] (inclusive days) cut into the whole months it contains, read from the
+ * monthly level, and the partial edge days before and after them, read from the daily level.
+ * All bounds are half-open [start, end) as 'YYYY-MM-DD'.
+ */
+export interface PeriodSplit { months: { start: string; end: string } | null; days: { start: string; end: string }[] }
+
+const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
+const nextMonthStart = (d: string) => { const [y, m] = d.split('-').map(Number) as [number, number]; return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01` }
+
+export function splitPeriod(p: Period): PeriodSplit {
+  const end = addDays(p.to, 1)
+  const firstFull = p.from.endsWith('-01') ? p.from : nextMonthStart(p.from)
+  const lastFullEnd = `${end.slice(0, 7)}-01`
+  if (firstFull >= lastFullEnd) return { months: null, days: p.from < end ? [{ start: p.from, end }] : [] }
+  const days = [{ start: p.from, end: firstFull }, { start: lastFullEnd, end }].filter((r) => r.start < r.end)
+  return { months: { start: firstFull, end: lastFullEnd }, days }
+}
+
+/**
+ * The rows of a roll-up over a period: whole months from the monthly table, edge days from the
+ * daily one. `where` (e.g. a source or unit filter) applies to both; the result has `cols`.
+ */
+export function periodRows(kind: 'facts' | 'buckets', p: Period, cols: readonly string[], where: RawBuilder<unknown>) {
+  const split = splitPeriod(p)
+  const [daily, monthly] = kind === 'facts' ? ['ioc_daily_facts', 'ioc_monthly_facts'] : ['ioc_duration_buckets', 'ioc_monthly_duration_buckets']
+  const list = sql.join(cols.map((c) => sql.ref(c)))
+  const parts: RawBuilder<unknown>[] = []
+  if (split.months) parts.push(sql`select ${list} from ${sql.table(monthly!)} where month >= ${split.months.start}::date and month < ${split.months.end}::date ${where}`)
+  for (const d of split.days) parts.push(sql`select ${list} from ${sql.table(daily!)} where day >= ${d.start}::date and day < ${d.end}::date ${where}`)
+  if (parts.length === 0) parts.push(sql`select ${list} from ${sql.table(daily!)} where false`)
+  return sql`(${sql.join(parts, sql` union all `)})`
+}
+
+const FACT_COLS = ['source', 'unit_code', 'category', 'channel', 'commune_code', 'received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised'] as const
+const BUCKET_COLS = ['source', 'unit_code', 'category', 'bucket', 'n'] as const
+
 async function catalogueVars(db: Db, at: Date) {
   const all = await searchProcedures(db, { limit: 500, offset: 0, at })
   const online = await searchProcedures(db, { limit: 1, offset: 0, fully_online: true, at })
@@ -60,7 +97,7 @@ export async function indicators766(db: Db, defs: Indicator766Def[], period: Per
       sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time, sum(late)::int as late,
       sum(fee_required)::int as fee_required, sum(paid_online)::int as paid_online, sum(digitised)::int as digitised,
       sum(rating_count)::int as rating_count, sum(satisfied)::int as satisfied
-    from ioc_daily_facts where day between ${period.from}::date and ${period.to}::date ${unitFilter}
+    from ${periodRows('facts', period, FACT_COLS, unitFilter)} f
     group by source, unit_code`.execute(db)
   const cat = await catalogueVars(db, now)
   const zero = (): Record<Variable766, number> => ({ ...cat, received: 0, online_received: 0, resolved: 0, early: 0, on_time: 0, late: 0, fee_required: 0, paid_online: 0, digitised: 0, rating_count: 0, satisfied: 0 })
@@ -88,7 +125,7 @@ export async function reportIndicators(db: Db, period: Period, now: Date, group:
     sql<{ key: string; received: number; resolved: number; early: number; on_time: number; late: number; rating_count: number; rating_sum: number; satisfied: number }>`
       select ${col} as key, sum(received)::int as received, sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time,
         sum(late)::int as late, sum(rating_count)::int as rating_count, sum(rating_sum)::int as rating_sum, sum(satisfied)::int as satisfied
-      from ioc_daily_facts where source = 'report' and day between ${period.from}::date and ${period.to}::date ${unitFilter}
+      from ${periodRows('facts', period, FACT_COLS, sql`and source = 'report' ${unitFilter}`)} f
       group by 1`.execute(db),
     sql<{ key: string; open: number; overdue: number }>`
       select ${col} as key, count(*)::int as open, count(*) filter (where due_at < ${now.toISOString()})::int as overdue
@@ -96,8 +133,8 @@ export async function reportIndicators(db: Db, period: Period, now: Date, group:
     group === 'commune'
       ? Promise.resolve({ rows: [] as { key: string; bucket: number; n: number }[] })
       : sql<{ key: string; bucket: number; n: number }>`
-        select ${col} as key, bucket, sum(n)::int as n from ioc_duration_buckets
-        where source = 'report' and day between ${period.from}::date and ${period.to}::date ${unitFilter} group by 1, 2`.execute(db),
+        select ${col} as key, bucket, sum(n)::int as n from ${periodRows('buckets', period, BUCKET_COLS, sql`and source = 'report' ${unitFilter}`)} b
+        group by 1, 2`.execute(db),
   ])
   const rows = new Map<string, { key: string; received: number; resolved: number; early: number; on_time: number; late: number; rating_count: number; rating_sum: number; satisfied: number; open: number; overdue: number; hist: Map<number, number> }>()
   const get = (k: string) => {

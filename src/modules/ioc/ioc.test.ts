@@ -11,9 +11,10 @@ import { startTestPlatform } from '../../platform/testing/test-platform.ts'
 import { createTestUser } from '../identity/test-factories.ts'
 import { submitReport } from '../reports/index.ts'
 import { runAnalysis } from './analysis.ts'
+import { AnswerCache, clearAnswerCaches } from './answer-cache.ts'
 import { rebuildRollups } from './backfill.ts'
 import { loadIocConfig } from './config.ts'
-import { parseFormula } from './indicators.ts'
+import { parseFormula, splitPeriod } from './indicators.ts'
 import { dossierStatusHandler, medianFromBuckets, onReportCreated, durationBucket, type DossierFactLike } from './rollups.ts'
 import { prepareAnalysis } from './service.ts'
 import { addMonths, forecastNext, scoreLast } from './stats.ts'
@@ -341,6 +342,118 @@ describe('monthly analysis finds the planted effects', () => {
   })
 })
 
+/** Rows where the monthly level differs from the daily level summed per month (none expected). */
+async function monthlyMismatches(): Promise<number> {
+  const db = platform.ctx.db
+  const c = 'received, resolved, early, on_time, late, rating_count, rating_sum, satisfied, fee_required, paid_online, digitised'
+  const sums = c.split(', ').map((x) => `sum(${x})::int`).join(', ')
+  const facts = await sql<{ n: number }>`select count(*)::int as n from (
+    (select month, source, unit_code, category, channel, commune_code, ${sql.raw(c)} from ioc_monthly_facts
+     except select date_trunc('month', day)::date, source, unit_code, category, channel, commune_code, ${sql.raw(sums)} from ioc_daily_facts group by 1, 2, 3, 4, 5, 6)
+    union all
+    (select date_trunc('month', day)::date, source, unit_code, category, channel, commune_code, ${sql.raw(sums)} from ioc_daily_facts group by 1, 2, 3, 4, 5, 6
+     except select month, source, unit_code, category, channel, commune_code, ${sql.raw(c)} from ioc_monthly_facts)) d`.execute(db)
+  const buckets = await sql<{ n: number }>`select count(*)::int as n from (
+    (select month, source, unit_code, category, bucket, n from ioc_monthly_duration_buckets
+     except select date_trunc('month', day)::date, source, unit_code, category, bucket, sum(n)::int from ioc_duration_buckets group by 1, 2, 3, 4, 5)
+    union all
+    (select date_trunc('month', day)::date, source, unit_code, category, bucket, sum(n)::int from ioc_duration_buckets group by 1, 2, 3, 4, 5
+     except select month, source, unit_code, category, bucket, n from ioc_monthly_duration_buckets)) d`.execute(db)
+  return facts.rows[0]!.n + buckets.rows[0]!.n
+}
+
+describe('monthly roll-up level', () => {
+  test('property: whole months plus edge days cover a period exactly once', () => {
+    const dayMs = 86_400_000
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 10)
+    const start = Date.parse('2023-01-01T00:00:00Z')
+    fc.assert(fc.property(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 1100 }), (a, len) => {
+      const from = iso(start + a * dayMs)
+      const to = iso(start + (a + len) * dayMs)
+      const split = splitPeriod({ from, to })
+      const covered: string[] = []
+      if (split.months) {
+        assert.ok(split.months.start.endsWith('-01') && split.months.end.endsWith('-01'))
+        for (let t = Date.parse(`${split.months.start}T00:00:00Z`); t < Date.parse(`${split.months.end}T00:00:00Z`); t += dayMs) covered.push(iso(t))
+      }
+      const edgeDaysPerMonth = new Map<string, number>()
+      for (const d of split.days) {
+        for (let t = Date.parse(`${d.start}T00:00:00Z`); t < Date.parse(`${d.end}T00:00:00Z`); t += dayMs) {
+          covered.push(iso(t))
+          edgeDaysPerMonth.set(iso(t).slice(0, 7), (edgeDaysPerMonth.get(iso(t).slice(0, 7)) ?? 0) + 1)
+        }
+      }
+      // Edge days never make up a whole month (those are read from the monthly level).
+      for (const [m, n] of edgeDaysPerMonth) {
+        const daysInMonth = new Date(Date.UTC(Number(m.slice(0, 4)), Number(m.slice(5, 7)), 0)).getUTCDate()
+        assert.ok(n < daysInMonth, `${m}: ${n} edge days`)
+      }
+      covered.sort()
+      const expected: string[] = []
+      for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += dayMs) expected.push(iso(t))
+      assert.deepEqual(covered, expected)
+    }), { numRuns: 300 })
+  })
+
+  test('the monthly level always equals the daily level summed per month', async () => {
+    assert.equal(await monthlyMismatches(), 0)
+  })
+
+  test('indicators over whole and partial months equal the sums of the daily level', async () => {
+    const db = platform.ctx.db
+    clearAnswerCaches()
+    for (const [from, to] of [['2025-08-17', '2026-09-12'], ['2025-01-01', '2026-09-30'], ['2026-09-03', '2026-09-21'], ['2025-10-31', '2025-12-01']] as const) {
+      const reports = (await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/reports?from=${from}&to=${to}&group=category` })).json()
+      const daily = await sql<{ received: number; resolved: number; late: number }>`select coalesce(sum(received), 0)::int as received, coalesce(sum(resolved), 0)::int as resolved, coalesce(sum(late), 0)::int as late
+        from ioc_daily_facts where source = 'report' and day between ${from}::date and ${to}::date`.execute(db)
+      assert.deepEqual({ received: reports.total.received, resolved: reports.total.resolved, late: reports.total.late }, daily.rows[0])
+      const hist = await sql<{ bucket: number; n: number }>`select bucket, sum(n)::int as n from ioc_duration_buckets where source = 'report' and day between ${from}::date and ${to}::date group by 1`.execute(db)
+      assert.equal(reports.total.median_hours_to_resolve, medianFromBuckets(new Map(hist.rows.map((r) => [r.bucket, r.n]))))
+      const i766 = (await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/766?from=${from}&to=${to}` })).json()
+      const dossiers = await sql<{ received: number; online_received: number; digitised: number }>`select coalesce(sum(received), 0)::int as received,
+        coalesce(sum(case when channel = 'online' then received else 0 end), 0)::int as online_received, coalesce(sum(digitised), 0)::int as digitised
+        from ioc_daily_facts where source = 'dossier' and day between ${from}::date and ${to}::date`.execute(db)
+      const v = i766.province.variables
+      assert.deepEqual({ received: v.received, online_received: v.online_received, digitised: v.digitised }, dossiers.rows[0])
+    }
+    assert.ok((await sql<{ n: number }>`select count(*)::int as n from ioc_monthly_facts`.execute(db)).rows[0]!.n > 0)
+  })
+})
+
+describe('indicator answer cache', () => {
+  test('an answer is reused within the TTL only, failures are not kept, size is bounded, 0 turns it off', async () => {
+    let t = 0
+    let computed = 0
+    const compute = async () => ++computed
+    const cache = new AnswerCache<number>(5000, 3, () => t)
+    assert.equal(await cache.get('a', compute), 1)
+    t = 4999
+    assert.equal(await cache.get('a', compute), 1)
+    t = 5000
+    assert.equal(await cache.get('a', compute), 2)
+    await assert.rejects(cache.get('b', async () => { throw new Error('db down') }))
+    await Promise.resolve()
+    assert.equal(await cache.get('b', compute), 3, 'a failure is computed again')
+    for (const k of ['c', 'd', 'e', 'f']) await cache.get(k, compute)
+    assert.ok(cache.size <= 3)
+    const off = new AnswerCache<number>(0, 3, () => t)
+    const before = computed
+    assert.equal(await off.get('a', compute), before + 1)
+    assert.equal(await off.get('a', compute), before + 2, 'no cache when the TTL is 0')
+  })
+
+  test('the route serves the cached answer until the cache is cleared', async () => {
+    const db = platform.ctx.db
+    clearAnswerCaches()
+    const url = '/api/ioc/indicators/reports?from=2024-04-01&to=2024-04-30&group=unit&unit=CACHE1'
+    assert.equal((await platform.app.inject({ method: 'GET', url })).json().total.received, 0)
+    await db.transaction().execute((tx) => onReportCreated(tx, ev('report.created', { code: 'CACHE-1', unit_code: 'CACHE1', commune_code: 'CACHE1', category: 'other', channel: 'sms', received_at: '2024-04-10T03:00:00Z' }, new Date('2024-04-10T03:00:00Z'))))
+    assert.equal((await platform.app.inject({ method: 'GET', url })).json().total.received, 0, 'within the TTL')
+    clearAnswerCaches()
+    assert.equal((await platform.app.inject({ method: 'GET', url })).json().total.received, 1)
+  })
+})
+
 describe('indicators', () => {
   test('766 indicators for the province and each unit, public, with weights from the data file', async () => {
     const res = await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/766?from=${PERIOD}-01&to=${PERIOD}-30` })
@@ -424,5 +537,6 @@ describe('backfill', () => {
     const open = await sql<{ n: number }>`select count(*)::int as n from ioc_open_items where source = 'report'`.execute(db)
     const openReports = await sql<{ n: number }>`select count(*)::int as n from reports where status in ('received', 'assigned', 'in_progress')`.execute(db)
     assert.equal(open.rows[0]!.n, openReports.rows[0]!.n)
+    assert.equal(await monthlyMismatches(), 0)
   })
 })

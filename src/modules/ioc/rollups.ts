@@ -205,6 +205,46 @@ export async function applyFactDeltas(tx: Db, deltas: FactDelta[]): Promise<void
     await sql`insert into ioc_duration_buckets (day, source, unit_code, category, bucket, n) values ${sql.join(rows)}
       on conflict (day, source, unit_code, category, bucket) do update set n = ioc_duration_buckets.n + excluded.n`.execute(tx)
   }
+  // The monthly level, from the same deltas in the same transaction.
+  const monthly = monthlyFactRows(facts, buckets)
+  for (let i = 0; i < monthly.facts.length; i += CHUNK) {
+    const rows = monthly.facts.slice(i, i + CHUNK).map((f) => sql`(${f.month}::date, ${f.source}, ${f.unit_code}, ${f.category}, ${f.channel}, ${f.commune_code}, ${sql.join(COUNTERS.map((c) => sql`${f[c] ?? 0}::int`))})`)
+    await sql`insert into ioc_monthly_facts (month, source, unit_code, category, channel, commune_code, ${sql.join(COUNTERS.map((c) => sql.ref(c)))})
+      values ${sql.join(rows)}
+      on conflict (month, source, unit_code, category, channel, commune_code) do update set
+      ${sql.join(COUNTERS.map((c) => sql`${sql.ref(c)} = ioc_monthly_facts.${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(tx)
+  }
+  for (let i = 0; i < monthly.buckets.length; i += CHUNK) {
+    const rows = monthly.buckets.slice(i, i + CHUNK).map((b) => sql`(${b.month}::date, ${b.source}, ${b.unit_code}, ${b.category}, ${b.bucket}::smallint, ${b.n}::int)`)
+    await sql`insert into ioc_monthly_duration_buckets (month, source, unit_code, category, bucket, n) values ${sql.join(rows)}
+      on conflict (month, source, unit_code, category, bucket) do update set n = ioc_monthly_duration_buckets.n + excluded.n`.execute(tx)
+  }
+}
+
+type MonthlyFact = Omit<FactDelta, 'day' | 'bucket'> & { month: string }
+interface MonthlyBucket { month: string; source: Source; unit_code: string; category: string; bucket: number; n: number }
+
+/** Daily rows summed per month (the first day of the day's month), one row per monthly key. */
+export function monthlyFactRows(
+  facts: FactDelta[], buckets: { day: string; source: Source; unit_code: string; category: string; bucket: number; n: number }[],
+): { facts: MonthlyFact[]; buckets: MonthlyBucket[] } {
+  const mf = new Map<string, MonthlyFact>()
+  for (const f of facts) {
+    const month = `${f.day.slice(0, 7)}-01`
+    const k = `${month}|${f.source}|${f.unit_code}|${f.category}|${f.channel}|${f.commune_code}`
+    const cur = mf.get(k) ?? { month, source: f.source, unit_code: f.unit_code, category: f.category, channel: f.channel, commune_code: f.commune_code }
+    for (const c of COUNTERS) if (f[c]) cur[c] = (cur[c] ?? 0) + f[c]!
+    mf.set(k, cur)
+  }
+  const mb = new Map<string, MonthlyBucket>()
+  for (const b of buckets) {
+    const month = `${b.day.slice(0, 7)}-01`
+    const k = `${month}|${b.source}|${b.unit_code}|${b.category}|${b.bucket}`
+    const cur = mb.get(k) ?? { month, source: b.source, unit_code: b.unit_code, category: b.category, bucket: b.bucket, n: 0 }
+    cur.n += b.n
+    mb.set(k, cur)
+  }
+  return { facts: [...mf.values()], buckets: [...mb.values()] }
 }
 
 export async function applyStepDeltas(tx: Db, deltas: StepDelta[]): Promise<void> {

@@ -8,6 +8,7 @@ import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../../pla
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { AppContext } from '../../platform/module.ts'
 import { previousMonth, viewForUnit, type AnalysisResult } from './analysis.ts'
+import { AnswerCache } from './answer-cache.ts'
 import type { IocConfig } from './config.ts'
 import { importDx, listDx, parseDxCsv } from './dx.ts'
 import { indicators766, load766Config, reportIndicators, type Period, type ReportGroup } from './indicators.ts'
@@ -44,6 +45,7 @@ export async function iocRoutes(fastify: FastifyInstance, ctx: AppContext, cfg: 
   const config766 = load766Config(cfg.indicators766File)
   const viewer = (req: FastifyRequest) => requireUser(req, ...ANALYSIS_ROLES)
   const seesAll = (p: UserPrincipal) => p.role === 'province_admin' || p.role === 'ioc_viewer'
+  const answers = new AnswerCache<unknown>(cfg.indicatorCacheMs)
 
   app.get('/api/ioc/indicators/766', {
     schema: {
@@ -53,7 +55,7 @@ export async function iocRoutes(fastify: FastifyInstance, ctx: AppContext, cfg: 
     },
   }, async (req) => {
     const period = parsePeriod(req.query, ctx.clock())
-    return { basis: config766.basis, ...(await indicators766(ctx.db, config766.indicators, period, ctx.clock(), req.query.unit)) }
+    return answers.get(`766|${period.from}|${period.to}|${req.query.unit ?? ''}`, async () => ({ basis: config766.basis, ...(await indicators766(ctx.db, config766.indicators, period, ctx.clock(), req.query.unit)) }))
   })
 
   app.get('/api/ioc/indicators/reports', {
@@ -64,7 +66,8 @@ export async function iocRoutes(fastify: FastifyInstance, ctx: AppContext, cfg: 
     },
   }, async (req) => {
     const period = parsePeriod(req.query, ctx.clock())
-    return reportIndicators(ctx.db, period, ctx.clock(), (req.query.group ?? 'unit') as ReportGroup, req.query.unit)
+    const group = (req.query.group ?? 'unit') as ReportGroup
+    return answers.get(`reports|${period.from}|${period.to}|${group}|${req.query.unit ?? ''}`, () => reportIndicators(ctx.db, period, ctx.clock(), group, req.query.unit))
   })
 
   app.get('/api/ioc/indicators/dx', {
