@@ -186,6 +186,14 @@ const vi = {
   ac_reopen: 'Mở lại',
   ac_merge: 'Gộp',
   ac_escalate: 'Nhắc/chuyển cấp',
+  rateTitle: 'Đánh giá kết quả xử lý',
+  rateLabel: 'Mức độ hài lòng (1 đến 5)',
+  rateComment: 'Nhận xét (không bắt buộc)',
+  rateSend: 'Gửi đánh giá',
+  rated: 'Bạn đã đánh giá {n}/5. Cảm ơn bạn!',
+  reopenTitle: 'Chưa được giải quyết?',
+  reopenReason: 'Lý do mở lại',
+  reopenSend: 'Mở lại phản ánh',
 }
 export type Key = keyof typeof vi
 
@@ -369,6 +377,14 @@ const en: Record<Key, string> = {
   ac_reopen: 'Reopened',
   ac_merge: 'Merged',
   ac_escalate: 'Escalated',
+  rateTitle: 'Rate the answer',
+  rateLabel: 'Satisfaction (1 to 5)',
+  rateComment: 'Comment (optional)',
+  rateSend: 'Send rating',
+  rated: 'You rated it {n}/5. Thank you!',
+  reopenTitle: 'Not solved?',
+  reopenReason: 'Why reopen it',
+  reopenSend: 'Reopen the report',
 }
 
 export type Lang = 'vi' | 'en'

@@ -25,6 +25,7 @@ export interface PublicReport {
   created_at_local: string
   photos: { url: string; thumb_url: string }[]
   timeline?: { at: string; at_local: string; action: string; to_status: string | null; to_unit: string | null }[]
+  rating?: number | null
 }
 
 const CODE = /^PA-\d{4}-\d{6,}$/
@@ -96,8 +97,44 @@ export function reportCard(r: PublicReport, cats: Category[], comms: Commune[], 
       ? h('div', null, h('h3', null, t('photosOf')), h('ul', { class: 'thumbs' }, r.photos.map((p, i) => h('li', null, h('a', { href: p.url, target: '_blank', rel: 'noopener' }, h('img', { src: p.thumb_url, alt: `${t('photosOf')} ${i + 1}`, width: 120, height: 120, loading: 'lazy' }))))))
       : null,
     h('p', { class: 'meta' }, count, ' ', meToo),
+    r.view === 'owner' && ['resolved', 'closed'].includes(r.status) ? ownerFeedback(r) : null,
     r.timeline?.length
       ? h('div', null, h('h3', null, t('timeline')), h('ol', { class: 'timeline' }, r.timeline.map((x) => h('li', null, h('time', { datetime: x.at }, vnTime(x.at)), ' — ', actionLabel(x.action, x.to_status), x.to_unit && x.action === 'transfer' ? ` → ${unitName(units, x.to_unit)}` : ''))))
       : null,
+  )
+}
+
+/** The reporter rates the answer and, when it did not solve the problem, reopens the report. */
+function ownerFeedback(r: PublicReport): HTMLElement {
+  const msg = h('p', { class: 'hint', 'aria-live': 'polite' })
+  const send = async (action: 'rate' | 'reopen', body: Record<string, unknown>, btn: HTMLButtonElement) => {
+    btn.disabled = true
+    try {
+      await api(`/api/reports/${encodeURIComponent(r.code)}/${action}`, { method: 'POST', body })
+      if (action === 'rate') fill(msg, t('rated', { n: Number(body.rating) }))
+      else navigate(`/track/${encodeURIComponent(r.code)}`)
+    } catch (e) {
+      fill(msg, errorText(e))
+    } finally {
+      btn.disabled = false
+    }
+  }
+  const rating = h('select', { name: 'rating', required: true }, [5, 4, 3, 2, 1].map((n) => h('option', { value: String(n), selected: r.rating === n || (!r.rating && n === 5) }, `${n} ★`)))
+  const comment = h('input', { type: 'text', name: 'comment', maxlength: 1000 })
+  const rateBtn = h('button', { type: 'submit', class: 'btn primary' }, t('rateSend'))
+  const reason = h('textarea', { name: 'reason', maxlength: 2000, rows: 2, required: true })
+  const reopenBtn = h('button', { type: 'submit', class: 'btn' }, t('reopenSend'))
+  return h('section', { class: 'card feedback' },
+    h('h3', null, t('rateTitle')),
+    h('form', { class: 'rate-form', onsubmit: (e: Event) => {
+      e.preventDefault()
+      void send('rate', { rating: Number(rating.value), ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) }, rateBtn)
+    } }, field(t('rateLabel'), rating), field(t('rateComment'), comment), rateBtn),
+    h('h3', null, t('reopenTitle')),
+    h('form', { class: 'reopen-form', onsubmit: (e: Event) => {
+      e.preventDefault()
+      if (reason.value.trim()) void send('reopen', { reason: reason.value.trim() }, reopenBtn)
+    } }, field(t('reopenReason'), reason), reopenBtn),
+    msg,
   )
 }
