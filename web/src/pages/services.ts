@@ -526,7 +526,7 @@ async function dossierPage(main: HTMLElement, code: string): Promise<void> {
         h('dt', null, t('status')), h('dd', null, paid ? `${t('paid')} · ${vnTime(f.paid_at)}` : t('unpaid')),
         h('dt', null, t('payRef')), h('dd', { class: 'code pay-ref' }, f.payment_reference ?? d.code),
       ),
-      !paid && d.vietqr ? h('div', null, h('p', { class: 'meta' }, t('vietqr')), h('code', { class: 'vietqr' }, d.vietqr)) : null,
+      !paid && d.vietqr ? vietQrBlock(d.vietqr) : null,
       !paid ? h('form', { class: 'inline-form', onsubmit: (e: Event) => {
         e.preventDefault()
         if (ref.value.trim()) void act(d.code, 'pay', { method: 'online', reference: ref.value.trim() })
@@ -552,4 +552,18 @@ async function dossierPage(main: HTMLElement, code: string): Promise<void> {
     }
     throw e
   }
+}
+
+/**
+ * The VietQR payment code as a scannable image (drawn on the phone from the payload; the QR
+ * encoder is loaded only when a dossier has a fee to pay), with the payload as text beside it.
+ */
+function vietQrBlock(payload: string): HTMLElement {
+  const img = h('div', { class: 'vietqr-img', role: 'img', 'aria-label': t('vietqr') })
+  void import('uqr').then(({ renderSVG }) => {
+    const svg = renderSVG(payload, { border: 2 })
+    const el = h('img', { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`, alt: t('vietqr'), width: 220, height: 220 })
+    img.replaceChildren(el)
+  }).catch(() => {})
+  return h('div', null, h('p', { class: 'meta' }, t('vietqr')), img, h('code', { class: 'vietqr' }, payload))
 }
