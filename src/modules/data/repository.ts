@@ -8,8 +8,7 @@ import type { DatastoreField, LoadReport } from './datastore.ts'
 export const FREQUENCIES = ['realtime', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', 'irregular'] as const
 export type Frequency = (typeof FREQUENCIES)[number]
 
-export interface DatasetRow {
-  id: string
+export interface NewDataset {
   name: string
   title: string
   notes: string
@@ -22,6 +21,11 @@ export interface DatasetRow {
   maintainer_email: string
   spatial_coverage: string
   source_system: string | null
+}
+
+/** A dataset as stored: what was given plus identity, version and times. */
+export interface DatasetRow extends NewDataset {
+  id: string
   version: number
   created_at: Date
   modified_at: Date
@@ -57,20 +61,6 @@ export function datasetSearchText(d: { title: string; notes: string; tags: strin
   return normalizeSearchText([d.title, d.name, d.notes, d.tags.join(' '), orgName].join(' ')).slice(0, 50_000)
 }
 
-export interface NewDataset {
-  name: string
-  title: string
-  notes: string
-  owner_org: string
-  license_id: string
-  tags: string[]
-  access_level: AccessLevel
-  update_frequency: Frequency
-  author: string
-  maintainer_email: string
-  spatial_coverage: string
-  source_system: string | null
-}
 
 export async function insertDataset(tx: Db, d: NewDataset, searchText: string, now: Date): Promise<DatasetRow> {
   const { rows } = await sql<DatasetRow>`insert into data_datasets as d (name, title, notes, owner_org, license_id, tags, access_level, update_frequency, author,

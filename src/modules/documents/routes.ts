@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { actorOf, canSeeUnit, requireUser, STAFF_ROLES, type UserPrincipal } from '../../platform/auth/principal.ts'
 import { AppError, badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
 import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../../platform/http/idempotency.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
+import type { Db } from '../../platform/db/database.ts'
 import type { AppContext } from '../../platform/module.ts'
 import { readDocumentFile, sha256Hex } from './files.ts'
 import { readMultipartDocument } from './multipart.ts'
@@ -106,6 +107,29 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema }
 
+  /**
+   * The part incoming and outgoing registration share: the register's agency, the file stored
+   * untouched, and the numbering run once per Idempotency-Key (a retry replays the answer).
+   */
+  async function registerFromRequest(
+    req: FastifyRequest, reply: FastifyReply, direction: 'incoming' | 'outgoing',
+    register: (tx: Db, r: { agency: string; file: Awaited<ReturnType<typeof prepareFile>> | undefined; actor: string }) => ReturnType<typeof registerDocument>,
+  ) {
+    const p = requireUser(req, ...STAFF_ROLES)
+    const key = readIdempotencyKey(req.headers['idempotency-key'])
+    const body = req.body as DocBody
+    const agency = registerAgency(p, body.agency_code)
+    const file = body.file ? await prepareFile(ctx.config.uploadDir, body.file) : undefined
+    const { file: _f, ...fields } = body
+    const fingerprint = requestFingerprint({ ...fields, agency, file: file?.sha256 ?? null })
+    const r = await runIdempotent(ctx.db, { scope: `POST /api/documents/${direction}|${actorOf(p)}`, key, fingerprint }, async (tx) => {
+      const d = await register(tx, { agency, file, actor: actorOf(p) })
+      return { statusCode: 201, body: presentDocument(d) }
+    })
+    if (r.replayed) reply.header('idempotent-replayed', 'true')
+    return reply.status(r.statusCode).send(r.body)
+  }
+
   app.get('/api/documents/registers', {
     preValidation: staffOnly,
     schema: {
@@ -132,25 +156,14 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
       response: { 201: Doc, ...errors, 413: ErrorSchema, 415: ErrorSchema },
     },
   }, async (req, reply) => {
-    const p = requireUser(req, ...STAFF_ROLES)
-    const key = readIdempotencyKey(req.headers['idempotency-key'])
     const body = req.body as DocBody
-    const agency = registerAgency(p, body.agency_code)
     const issuedAt = new Date(`${body.issued_at}T00:00:00+07:00`)
     if (Number.isNaN(issuedAt.getTime())) throw badRequest('INVALID_DATE', 'Ngày văn bản không hợp lệ.', 'Invalid issued_at date.')
-    const file = body.file ? await prepareFile(ctx.config.uploadDir, body.file) : undefined
-    const { file: _f, ...fields } = body
-    const fingerprint = requestFingerprint({ ...fields, agency, file: file?.sha256 ?? null })
-    const r = await runIdempotent(ctx.db, { scope: `POST /api/documents/incoming|${actorOf(p)}`, key, fingerprint }, async (tx) => {
-      const d = await registerDocument(tx, {
-        agencyCode: agency, direction: 'incoming', docType: body.doc_type, symbol: body.symbol, issuer: body.issuer, signer: body.signer ?? null,
-        issuedAt, registeredAt: ctx.clock(), summary: body.summary, urgency: body.urgency, confidentiality: body.confidentiality,
-        recipients: body.recipients, file, actor: actorOf(p),
-      })
-      return { statusCode: 201, body: presentDocument(d) }
-    })
-    if (r.replayed) reply.header('idempotent-replayed', 'true')
-    return reply.status(r.statusCode).send(r.body)
+    return registerFromRequest(req, reply, 'incoming', (tx, { agency, file, actor }) => registerDocument(tx, {
+      agencyCode: agency, direction: 'incoming', docType: body.doc_type, symbol: body.symbol, issuer: body.issuer, signer: body.signer ?? null,
+      issuedAt, registeredAt: ctx.clock(), summary: body.summary, urgency: body.urgency, confidentiality: body.confidentiality,
+      recipients: body.recipients, file, actor,
+    }))
   })
 
   app.post('/api/documents/outgoing', {
@@ -164,23 +177,14 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
       response: { 201: Doc, ...errors, 413: ErrorSchema, 415: ErrorSchema },
     },
   }, async (req, reply) => {
-    const p = requireUser(req, ...STAFF_ROLES)
-    const key = readIdempotencyKey(req.headers['idempotency-key'])
     const body = req.body as DocBody
-    const agency = registerAgency(p, body.agency_code)
-    const file = body.file ? await prepareFile(ctx.config.uploadDir, body.file) : undefined
-    const { file: _f, ...fields } = body
-    const fingerprint = requestFingerprint({ ...fields, agency, file: file?.sha256 ?? null })
-    const r = await runIdempotent(ctx.db, { scope: `POST /api/documents/outgoing|${actorOf(p)}`, key, fingerprint }, async (tx) => {
+    return registerFromRequest(req, reply, 'outgoing', (tx, { agency, file, actor }) => {
       const now = ctx.clock()
-      const d = await registerDocument(tx, {
+      return registerDocument(tx, {
         agencyCode: agency, direction: 'outgoing', docType: body.doc_type, signer: body.signer ?? null, issuedAt: now, registeredAt: now,
-        summary: body.summary, urgency: body.urgency, confidentiality: body.confidentiality, recipients: body.recipients, links: body.links, file, actor: actorOf(p),
+        summary: body.summary, urgency: body.urgency, confidentiality: body.confidentiality, recipients: body.recipients, links: body.links, file, actor,
       })
-      return { statusCode: 201, body: presentDocument(d) }
     })
-    if (r.replayed) reply.header('idempotent-replayed', 'true')
-    return reply.status(r.statusCode).send(r.body)
   })
 
   app.get('/api/documents', {

@@ -53,16 +53,8 @@ export interface ImportResult {
 
 export const MAX_IMPORT_ROWS = 20_000
 
-interface VillageRow {
-  id: string
-  name: string
-  commune_code: string
-  commune_name: string
-  aliases: string[]
-  lat: number | null
-  lon: number | null
-  source: string
-  is_sample: boolean
+/** A row of `villageSelect`: the village and its latest infrastructure survey, flattened. */
+type VillageRow = Omit<Village, 'infrastructure'> & {
   fixed_broadband: boolean | null
   broadband_provider: string | null
   mobile_coverage: MobileCoverage | null
