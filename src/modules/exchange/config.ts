@@ -5,6 +5,8 @@ import type { Config } from '../../platform/config.ts'
 export interface ExchangeConfig {
   /** Ed25519 private key (PKCS#8 PEM). Empty: generated once under DATA_DIR/exchange with mode 0600. */
   signingKeyPem: string | undefined
+  /** AES-256 key for provider credentials at rest (32 bytes, hex or base64). Empty: generated once under DATA_DIR/exchange. */
+  credentialKey: string | undefined
   /** Folder for the generated key and the message-log journal. */
   dir: string
   /** Name of this gateway node; each node keeps its own hash chain. */
@@ -30,6 +32,7 @@ export function exchangeConfig(config: Config): ExchangeConfig {
   const env = config.env
   return {
     signingKeyPem: env.EXCHANGE_SIGNING_KEY || undefined,
+    credentialKey: env.EXCHANGE_CREDENTIAL_KEY || undefined,
     dir: env.EXCHANGE_DIR || `${config.dataDir}/exchange`,
     node: (env.EXCHANGE_NODE || `${hostname() || 'gw'}${config.nodeEnv === 'test' ? `-${process.pid}` : ''}`).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60),
     registryTtlMs: int(env.EXCHANGE_REGISTRY_TTL_MS, 2000),

@@ -8,7 +8,8 @@ import { AppError, badRequest } from '../../platform/http/errors.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { ExchangeConfig } from './config.ts'
 import { sha256Hex, type CallFacts, type MessageLog } from './message-log.ts'
-import { parseGatewayKey, sameHash, type RegistryCache, type RegistrySnapshot, type ServiceRow, type SystemRow } from './registry.ts'
+import { PROVIDER_CREDENTIAL_HEADER } from './provider-credentials.ts'
+import { parseGatewayKey, sameHash, type RegistryCache, type RegistrySnapshot, type RightAccessLevel, type RightRow, type ServiceRow, type SystemRow } from './registry.ts'
 
 /** Header carrying the calling system's gateway key. */
 export const KEY_HEADER = 'x-exchange-key'
@@ -16,6 +17,9 @@ export const KEY_HEADER = 'x-exchange-key'
 export const CLIENT_HEADER = 'x-hoaban-client'
 export const REQUEST_ID_HEADER = 'x-hoaban-request-id'
 export const SERVICE_HEADER = 'x-hoaban-service'
+/** The widest access level the caller's valid rights open, and whether it may write. */
+export const ACCESS_LEVEL_HEADER = 'x-hoaban-access-level'
+export const CAN_WRITE_HEADER = 'x-hoaban-can-write'
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect'])
 /** Never forwarded to a provider: platform credentials and proxy headers a caller could forge. */
@@ -36,6 +40,7 @@ interface CallState {
   path: string
   system?: SystemRow
   target?: ServiceRow
+  grant?: Grant
   recorded?: boolean
 }
 
@@ -104,7 +109,7 @@ export function forwardedPath(rawUrl: string): { provider: string; service: stri
 }
 
 /** The access decision, from the in-memory registry: who calls, may they, are they suspended. */
-export function decideAccess(snap: RegistrySnapshot, key: string | undefined, providerCode: string, serviceCode: string, now: Date, peerFingerprint: string | null, identified?: (s: SystemRow) => void): { system: SystemRow; service: ServiceRow } {
+export function decideAccess(snap: RegistrySnapshot, key: string | undefined, providerCode: string, serviceCode: string, now: Date, peerFingerprint: string | null, identified?: (s: SystemRow) => void): { system: SystemRow; service: ServiceRow; grant: Grant } {
   if (!key) throw err(401, 'EXCHANGE_KEY_REQUIRED', 'Thiếu khoá của hệ thống gọi (X-Exchange-Key).', 'The calling system\'s key is missing (X-Exchange-Key).')
   const parsed = parseGatewayKey(key)
   const system = parsed && snap.systemsByPrefix.get(parsed.prefix)
@@ -126,10 +131,41 @@ export function decideAccess(snap: RegistrySnapshot, key: string | undefined, pr
   const mine = (snap.rightsByService.get(service.id) ?? []).filter((r) => r.system_id === system.id || (r.group_code !== null && groups?.has(r.group_code)))
   if (mine.length === 0) throw err(403, 'NO_RIGHT', 'Hệ thống chưa được cấp quyền gọi dịch vụ này.', 'The calling system has no right to call this service.')
   const t = now.getTime()
-  if (!mine.some((r) => new Date(r.valid_from).getTime() <= t && (r.valid_until === null || t < new Date(r.valid_until).getTime()))) {
+  const valid = mine.filter((r) => new Date(r.valid_from).getTime() <= t && (r.valid_until === null || t < new Date(r.valid_until).getTime()))
+  if (valid.length === 0) {
     throw err(403, 'RIGHT_NOT_VALID', 'Quyền gọi dịch vụ đã hết hạn hoặc chưa có hiệu lực.', 'The right to call this service has expired or is not yet valid.')
   }
-  return { system, service }
+  return { system, service, grant: strongestGrant(valid) }
+}
+
+/** What the caller's valid rights open together: the widest access level, and write if any right allows it. */
+export interface Grant { access_level: RightAccessLevel; can_write: boolean }
+const LEVEL_RANK: Record<RightAccessLevel, number> = { open: 0, shared: 1, restricted: 2 }
+export function strongestGrant(rights: Pick<RightRow, 'access_level' | 'can_write'>[]): Grant {
+  let g: Grant = { access_level: 'open', can_write: false }
+  for (const r of rights) {
+    const level = r.access_level ?? 'shared'
+    g = { access_level: LEVEL_RANK[level] > LEVEL_RANK[g.access_level] ? level : g.access_level, can_write: g.can_write || r.can_write === true }
+  }
+  return g
+}
+
+/**
+ * Every header the gateway adds for the provider, in one place: who calls, which call, which
+ * service, what the caller's rights open, and the provider credential when the service has one.
+ */
+export function providerHeaders(c: { client: string; requestId: string; grant?: Grant }, service: ServiceRow): Record<string, string> {
+  const h: Record<string, string> = {
+    [CLIENT_HEADER]: c.client,
+    [REQUEST_ID_HEADER]: c.requestId,
+    [SERVICE_HEADER]: `${service.member_code}/${service.code}/${service.version}`,
+  }
+  if (c.grant) {
+    h[ACCESS_LEVEL_HEADER] = c.grant.access_level
+    h[CAN_WRITE_HEADER] = String(c.grant.can_write)
+  }
+  if (service.provider_credential) h[PROVIDER_CREDENTIAL_HEADER] = service.provider_credential
+  return h
 }
 
 function readLimited(stream: Readable, limit: number): Promise<Buffer> {
@@ -198,11 +234,12 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
         const key = req.headers[KEY_HEADER]
         const sock = req.raw.socket as Partial<TLSSocket>
         const fp = typeof sock.getPeerCertificate === 'function' ? (sock.getPeerCertificate()?.fingerprint256 ?? null) : null
-        const { service } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp, (system) => {
+        const { service, grant } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp, (system) => {
           c.system = system
           c.client = `${system.member_code}/${system.code}`
         })
         c.target = service
+        c.grant = grant
         const declared = Number(req.headers['content-length'] ?? 0)
         if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)
       } catch (e) {
@@ -258,9 +295,7 @@ async function forward(req: FastifyRequest, reply: FastifyReply, deps: GatewayDe
     if (v === undefined || HOP_BY_HOP.has(k) || REQUEST_DROP.has(k) || connectionNamed.has(k) || k.startsWith('x-hoaban-')) continue
     headers[k] = Array.isArray(v) ? v.join(', ') : v
   }
-  headers[CLIENT_HEADER] = c.client
-  headers[REQUEST_ID_HEADER] = c.requestId
-  headers[SERVICE_HEADER] = `${service.member_code}/${service.code}/${service.version}`
+  Object.assign(headers, providerHeaders(c, service))
   const base = new URL(service.base_url)
   const path = `${base.pathname === '/' ? '' : base.pathname}${c.path}`
   const pool = deps.pools.get(base.origin)

@@ -5,6 +5,7 @@ import type { Db } from '../../platform/db/database.ts'
 import { publishEvent } from '../../platform/events/outbox.ts'
 import { badRequest, conflict } from '../../platform/http/errors.ts'
 import { getOrgUnit } from '../identity/index.ts'
+import { decryptCredential } from './provider-credentials.ts'
 
 export const CODE_PATTERN = '^[A-Za-z0-9._-]{1,40}$'
 export const SERVICE_CODE_PATTERN = '^[A-Za-z0-9._-]{1,60}$'
@@ -16,8 +17,19 @@ export interface ServiceRow {
   id: string; system_id: string; member_code: string; code: string; name: string; base_url: string; openapi_url: string | null; version: string
   timeout_ms: number; max_request_bytes: number; max_response_bytes: number; store_bodies: boolean; health_path: string | null; created_at: Date
   system_code: string; unit_code: string
+  /** Encrypted credential the gateway presents to the provider (see provider-credentials.ts). */
+  provider_credential_enc: string | null
+  /** In the gateway's in-memory snapshot only: the decrypted credential. */
+  provider_credential?: string
 }
-export interface RightRow { id: string; service_id: string; system_id: string | null; group_code: string | null; valid_from: Date; valid_until: Date | null; revoked_at: Date | null; created_by: string; created_at: Date }
+export const RIGHT_ACCESS_LEVELS = ['open', 'shared', 'restricted'] as const
+export type RightAccessLevel = (typeof RIGHT_ACCESS_LEVELS)[number]
+export interface RightRow {
+  id: string; service_id: string; system_id: string | null; group_code: string | null; valid_from: Date; valid_until: Date | null; revoked_at: Date | null; created_by: string; created_at: Date
+  /** How much of the provider's data the right opens (open / shared among agencies / restricted). */
+  access_level: RightAccessLevel
+  can_write: boolean
+}
 export interface SuspensionRow { finding_id: string; subject_kind: 'unit' | 'system'; subject_ref: string; rule_code: string; reason_vi: string; reason_en: string; fix_vi: string; fix_en: string; since: Date }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
@@ -130,7 +142,7 @@ export async function createService(tx: Db, s: NewService, actor: string, now: D
 }
 
 const SERVICE_COLUMNS = sql.raw(`v.id, v.system_id, v.member_code, v.code, v.name, v.base_url, v.openapi_url, v.version, v.timeout_ms, v.max_request_bytes,
-  v.max_response_bytes, v.store_bodies, v.health_path, v.created_at, s.code as system_code, m.unit_code`)
+  v.max_response_bytes, v.store_bodies, v.health_path, v.created_at, s.code as system_code, m.unit_code, v.provider_credential_enc`)
 const SERVICE_FROM = sql.raw(`exchange_services v join exchange_systems s on s.id = v.system_id join exchange_members m on m.code = v.member_code`)
 
 export async function getService(db: Db, id: string): Promise<ServiceRow | undefined> {
@@ -161,17 +173,19 @@ export async function listGroups(db: Db): Promise<{ code: string; name: string; 
     from exchange_groups g left join exchange_group_systems gs on gs.group_code = g.code group by g.code, g.name order by g.code`.execute(db)).rows
 }
 
-export async function grantRight(tx: Db, r: { service_id: string; system_id?: string; group_code?: string; valid_from: Date; valid_until: Date | null }, actor: string, now: Date): Promise<RightRow> {
+export async function grantRight(tx: Db, r: { service_id: string; system_id?: string; group_code?: string; valid_from: Date; valid_until: Date | null; access_level?: RightAccessLevel; can_write?: boolean }, actor: string, now: Date): Promise<RightRow> {
   if (!r.system_id === !r.group_code) throw badRequest('RIGHT_SUBJECT', 'Cấp quyền cho đúng một hệ thống hoặc một nhóm.', 'Grant the right to exactly one system or one group.')
   if (!(await getService(tx, r.service_id))) throw badRequest('UNKNOWN_SERVICE', 'Không có dịch vụ này.', 'Unknown service.')
   if (r.system_id && !(await getSystem(tx, r.system_id))) throw badRequest('UNKNOWN_SYSTEM', 'Không có hệ thống này.', 'Unknown system.')
   if (r.group_code && !(await sql`select 1 from exchange_groups where code = ${r.group_code}`.execute(tx)).rows[0]) throw badRequest('UNKNOWN_GROUP', 'Không có nhóm này.', 'Unknown group.')
   if (r.valid_until && r.valid_until <= r.valid_from) throw badRequest('INVALID_VALIDITY', 'Ngày hết hạn phải sau ngày bắt đầu.', 'valid_until must be after valid_from.')
-  const { rows } = await sql<RightRow>`insert into exchange_rights (service_id, system_id, group_code, valid_from, valid_until, created_by, created_at)
+  const level = r.access_level ?? 'shared'
+  const canWrite = r.can_write ?? false
+  const { rows } = await sql<RightRow>`insert into exchange_rights (service_id, system_id, group_code, valid_from, valid_until, created_by, created_at, access_level, can_write)
     values (${r.service_id}::uuid, ${r.system_id ?? null}::uuid, ${r.group_code ?? null}, ${r.valid_from.toISOString()}::timestamptz,
-      ${r.valid_until?.toISOString() ?? null}::timestamptz, ${actor}, ${now.toISOString()}::timestamptz) returning *`.execute(tx)
+      ${r.valid_until?.toISOString() ?? null}::timestamptz, ${actor}, ${now.toISOString()}::timestamptz, ${level}, ${canWrite}) returning *`.execute(tx)
   await publishEvent(tx, 'exchange.right.granted', { id: rows[0].id, service_id: r.service_id })
-  await appendAudit(tx, { actor, action: 'exchange.right.granted', entityType: 'exchange_right', entityId: rows[0].id, data: { service_id: r.service_id, system_id: r.system_id ?? null, group_code: r.group_code ?? null, valid_from: r.valid_from, valid_until: r.valid_until } }, now)
+  await appendAudit(tx, { actor, action: 'exchange.right.granted', entityType: 'exchange_right', entityId: rows[0].id, data: { service_id: r.service_id, system_id: r.system_id ?? null, group_code: r.group_code ?? null, valid_from: r.valid_from, valid_until: r.valid_until, access_level: level, can_write: canWrite } }, now)
   return rows[0]
 }
 
@@ -215,7 +229,11 @@ export interface RegistrySnapshot {
   suspensions: Map<string, SuspensionRow[]>
 }
 
-export async function loadRegistry(db: Db): Promise<RegistrySnapshot> {
+/**
+ * Loads the registry into memory. With the credential key, each service's provider credential
+ * is decrypted once here, so the proxy never decrypts on its path.
+ */
+export async function loadRegistry(db: Db, credentialKey?: Buffer): Promise<RegistrySnapshot> {
   const [systems, services, rights, groups, suspensions] = await Promise.all([
     listSystems(db),
     listServices(db),
@@ -225,7 +243,10 @@ export async function loadRegistry(db: Db): Promise<RegistrySnapshot> {
   ])
   const snap: RegistrySnapshot = { loadedAt: Date.now(), systemsByPrefix: new Map(), services: new Map(), rightsByService: new Map(), groupsBySystem: new Map(), suspensions: new Map() }
   for (const s of systems) snap.systemsByPrefix.set(s.api_key_prefix, s)
-  for (const v of services) snap.services.set(`${v.member_code}/${v.code}`, v)
+  for (const v of services) {
+    if (v.provider_credential_enc && credentialKey) v.provider_credential = decryptCredential(credentialKey, v.provider_credential_enc)
+    snap.services.set(`${v.member_code}/${v.code}`, v)
+  }
   for (const r of rights) snap.rightsByService.set(r.service_id, [...(snap.rightsByService.get(r.service_id) ?? []), r])
   for (const g of groups) snap.groupsBySystem.set(g.system_id, new Set([...(snap.groupsBySystem.get(g.system_id) ?? []), g.group_code]))
   for (const s of suspensions) {
@@ -244,7 +265,7 @@ export class RegistryCache {
   #snap: RegistrySnapshot | undefined
   #loading: Promise<RegistrySnapshot> | undefined
   #stale = true
-  constructor(private readonly db: Db, private readonly ttlMs: number) {}
+  constructor(private readonly db: Db, private readonly ttlMs: number, private readonly credentialKey?: Buffer) {}
 
   invalidate(): void {
     this.#stale = true
@@ -254,7 +275,7 @@ export class RegistryCache {
     if (this.#snap && !this.#stale && Date.now() - this.#snap.loadedAt < this.ttlMs) return this.#snap
     if (!this.#loading) {
       this.#stale = false
-      this.#loading = loadRegistry(this.db).then((s) => {
+      this.#loading = loadRegistry(this.db, this.credentialKey).then((s) => {
         this.#snap = s
         return s
       }).finally(() => {

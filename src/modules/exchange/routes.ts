@@ -10,8 +10,9 @@ import type { AppContext } from '../../platform/module.ts'
 import type { SigningKey } from './signing.ts'
 import {
   CODE_PATTERN, createGroup, createMember, createService, createSystem, grantRight, listGroups, listMembers, listRights, listServices, listSystems,
-  revokeRight, SERVICE_CODE_PATTERN, type RegistryCache, type RightRow, type ServiceRow, type SystemRow,
+  revokeRight, RIGHT_ACCESS_LEVELS, SERVICE_CODE_PATTERN, type RegistryCache, type RightRow, type ServiceRow, type SystemRow,
 } from './registry.ts'
+import { newProviderCredential, setProviderCredential } from './provider-credentials.ts'
 import { serviceStats } from './stats.ts'
 
 const staffOnly = async (req: FastifyRequest) => {
@@ -27,10 +28,10 @@ const presentSystem = (s: SystemRow) => ({ id: s.id, member_code: s.member_code,
 const presentService = (s: ServiceRow) => ({
   id: s.id, provider: s.member_code, system_id: s.system_id, system_code: s.system_code, code: s.code, name: s.name, base_url: s.base_url, openapi_url: s.openapi_url,
   version: s.version, timeout_ms: s.timeout_ms, max_request_bytes: s.max_request_bytes, max_response_bytes: s.max_response_bytes, store_bodies: s.store_bodies,
-  health_path: s.health_path, gateway_path: `/gw/${s.member_code}/${s.code}/`, created_at: new Date(s.created_at).toISOString(),
+  health_path: s.health_path, gateway_path: `/gw/${s.member_code}/${s.code}/`, has_provider_credential: s.provider_credential_enc !== null, created_at: new Date(s.created_at).toISOString(),
 })
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null)
-const presentRight = (r: RightRow) => ({ id: r.id, service_id: r.service_id, system_id: r.system_id, group_code: r.group_code, valid_from: iso(r.valid_from), valid_until: iso(r.valid_until), revoked_at: iso(r.revoked_at), created_by: r.created_by })
+const presentRight = (r: RightRow) => ({ id: r.id, service_id: r.service_id, system_id: r.system_id, group_code: r.group_code, valid_from: iso(r.valid_from), valid_until: iso(r.valid_until), revoked_at: iso(r.revoked_at), access_level: r.access_level, can_write: r.can_write, created_by: r.created_by })
 
 function parseInstant(v: string | undefined, field: string): Date | undefined {
   if (v === undefined) return undefined
@@ -39,7 +40,7 @@ function parseInstant(v: string | undefined, field: string): Date | undefined {
   return d
 }
 
-export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppContext, deps: { registry: RegistryCache; key: SigningKey }): Promise<void> {
+export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppContext, deps: { registry: RegistryCache; key: SigningKey; credentialKey: Buffer }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema }
   const tags = ['exchange']
@@ -112,6 +113,22 @@ export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppCont
     return reply.status(201).send(presentService(s))
   })
 
+  app.put('/api/exchange/services/:id/provider-credential', {
+    preValidation: adminOnly,
+    schema: {
+      tags, summary: 'Set the credential the gateway presents to the service\'s provider (kept encrypted; never shown again)',
+      description: 'Give the credential the provider issued, or omit it to have the gateway generate one: then it is answered once, to be configured at the provider.',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      body: Type.Object({ credential: Type.Optional(Type.String({ minLength: 24, maxLength: 400 })) }),
+      response: { 200: Type.Object({ service_id: Type.String(), sha256_prefix: Type.String(), credential: Type.Optional(Type.String()) }), ...errors },
+    },
+  }, async (req) => {
+    const p = requireUser(req, 'province_admin')
+    const generated = req.body.credential === undefined ? newProviderCredential() : undefined
+    const r = await write((tx) => setProviderCredential(tx, deps.credentialKey, req.params.id, req.body.credential ?? generated!, actorOf(p), ctx.clock()))
+    return { service_id: req.params.id, sha256_prefix: r.sha256_prefix, ...(generated ? { credential: generated } : {}) }
+  })
+
   app.get('/api/exchange/groups', {
     preValidation: staffOnly,
     schema: { tags, summary: 'Groups of systems that rights can be granted to', response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errors } },
@@ -146,6 +163,8 @@ export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppCont
       body: Type.Object({
         service_id: Type.String({ format: 'uuid' }), system_id: Type.Optional(Type.String({ format: 'uuid' })), group_code: Type.Optional(Type.String({ pattern: CODE_PATTERN })),
         valid_from: Type.Optional(Type.String({ maxLength: 40 })), valid_until: Type.Optional(Type.String({ maxLength: 40 })),
+        access_level: Type.Optional(Type.Union(RIGHT_ACCESS_LEVELS.map((l) => Type.Literal(l)), { description: 'How much of the provider\'s data the right opens (default shared)' })),
+        can_write: Type.Optional(Type.Boolean({ description: 'Whether the caller may write (default false)' })),
       }),
       response: { 201: Type.Unknown(), ...errors },
     },
@@ -156,7 +175,7 @@ export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppCont
     const validFrom = parseInstant(b.valid_from, 'valid_from') ?? ctx.clock()
     const validUntil = parseInstant(b.valid_until, 'valid_until') ?? null
     const r = await runIdempotent(ctx.db, { scope: `POST /api/exchange/rights|${actorOf(p)}`, key, fingerprint: requestFingerprint(b) }, async (tx) => {
-      const right = await grantRight(tx, { service_id: b.service_id, system_id: b.system_id, group_code: b.group_code, valid_from: validFrom, valid_until: validUntil }, actorOf(p), ctx.clock())
+      const right = await grantRight(tx, { service_id: b.service_id, system_id: b.system_id, group_code: b.group_code, valid_from: validFrom, valid_until: validUntil, access_level: b.access_level, can_write: b.can_write }, actorOf(p), ctx.clock())
       return { statusCode: 201, body: presentRight(right) }
     })
     deps.registry.invalidate()

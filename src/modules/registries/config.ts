@@ -4,6 +4,8 @@ export interface RegistriesConfig {
   /** Largest import (CSV text or XLSX bytes). */
   importMaxBytes: number
   importMaxRows: number
+  /** Base URL at which the gateway reaches this platform's registry provider routes. */
+  providerBaseUrl: string | null
 }
 
 export interface NationalSyncConfig {
@@ -39,5 +41,6 @@ export function registriesConfig(env: Record<string, string | undefined>): Regis
     },
     importMaxBytes: int(env.REGISTRY_IMPORT_MAX_BYTES, 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     importMaxRows: int(env.REGISTRY_IMPORT_MAX_ROWS, 20_000, 1, 1_000_000),
+    providerBaseUrl: env.REGISTRIES_PROVIDER_BASE_URL?.trim() || null,
   }
 }
