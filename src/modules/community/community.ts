@@ -4,7 +4,7 @@ import { canSeeUnit, type Principal, type UserPrincipal } from '../../platform/a
 import type { Db } from '../../platform/db/database.ts'
 import { publishEvent } from '../../platform/events/outbox.ts'
 import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
-import { countVillagesByCommune, getAdminUnit, getVillage } from '../geo/index.ts'
+import { countVillagesByCommune, getAdminUnit, getVillage, listVillages } from '../geo/index.ts'
 
 export const ORGANISATIONS = ['youth_union', 'women_union', 'police', 'telecom_post', 'village_head', 'other'] as const
 export const ACTIVITY_KINDS = ['app_install', 'vneid_account', 'epayment_account', 'public_services_account', 'dossier_on_behalf', 'report_on_behalf', 'digital_skills_guidance'] as const
@@ -369,4 +369,52 @@ export async function createCampaign(db: Db, p: UserPrincipal | null, actor: str
     await appendAudit(tx, { actor, action: 'community.campaign_created', entityType: 'community_campaign', entityId: id, data: { name: c.name, kind: c.activity_kind, targets: c.targets.length } }, now)
     return (await getCampaign(tx, id))!
   })
+}
+
+// ---- open data --------------------------------------------------------------------------------
+
+/** One row of the public registry of community digital teams: no member's name or phone. */
+export interface TeamRegistryRow {
+  team: string
+  commune_code: string
+  commune_name: string
+  village: string | null
+  residential_group: string | null
+  members: number
+  organisations: string[]
+  partners: string[]
+  founded: string
+}
+
+/**
+ * The public registry of community digital technology teams (tổ công nghệ số cộng đồng), for the
+ * open-data portal: each team with its place, how many members and from which organisations, and
+ * its partner companies. Personal data of members is never part of it.
+ */
+export async function teamRegistry(db: Db): Promise<TeamRegistryRow[]> {
+  const { rows } = await sql<{ name: string; commune_code: string; village_id: string | null; residential_group: string | null; partners: string[]; created_at: Date; members: number; organisations: string[] | null }>`
+    select t.name, t.commune_code, t.village_id::text as village_id, t.residential_group, t.partners, t.created_at,
+      (select count(*)::int from community_members m where m.team_id = t.id) as members,
+      (select array_agg(distinct m.organisation order by m.organisation) from community_members m where m.team_id = t.id) as organisations
+    from community_teams t order by t.commune_code, t.name, t.id`.execute(db)
+  const villageIds = [...new Set(rows.map((r) => r.village_id).filter((v): v is string => v !== null))]
+  const villages = new Map((villageIds.length ? await listVillages(db, { ids: villageIds }) : []).map((v) => [v.id, v]))
+  const communes = new Map<string, string>()
+  for (const code of new Set(rows.map((r) => r.commune_code))) communes.set(code, (await getAdminUnit(db, code))?.name ?? code)
+  return rows.map((r) => ({
+    team: r.name, commune_code: r.commune_code, commune_name: communes.get(r.commune_code) ?? r.commune_code,
+    village: r.village_id ? (villages.get(r.village_id)?.name ?? null) : null, residential_group: r.residential_group,
+    members: r.members, organisations: r.organisations ?? [], partners: r.partners ?? [],
+    founded: new Date(new Date(r.created_at).getTime() + 7 * 3_600_000).toISOString().slice(0, 10),
+  }))
+}
+
+/** Villages (thôn, bản) of a commune that no community digital team covers yet, by name. */
+export async function villagesWithoutTeam(db: Db, communeCode: string): Promise<{ id: string; name: string }[]> {
+  const villages = await listVillages(db, { communeCode })
+  if (villages.length === 0) return []
+  const { rows } = await sql<{ village_id: string }>`select distinct village_id::text as village_id from community_teams
+    where commune_code = ${communeCode} and village_id is not null`.execute(db)
+  const covered = new Set(rows.map((r) => r.village_id))
+  return villages.filter((v) => !covered.has(v.id)).map((v) => ({ id: v.id, name: v.name })).sort((a, b) => a.name.localeCompare(b.name, 'vi'))
 }

@@ -14,4 +14,4 @@ export const communityModule: Module = {
 }
 
 // For the IOC and the monthly analysis.
-export { campaignProgress, coverageByCommune, listCampaigns, ACTIVITY_KINDS, type ActivityKind, type CampaignProgress, type CommuneCoverage } from './community.ts'
+export { campaignProgress, coverageByCommune, listCampaigns, teamRegistry, villagesWithoutTeam, ACTIVITY_KINDS, type TeamRegistryRow, type ActivityKind, type CampaignProgress, type CommuneCoverage } from './community.ts'

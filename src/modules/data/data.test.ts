@@ -420,7 +420,7 @@ test('datastore_search_sql: off by default; when on, one read-only SELECT over o
 
 test('platform datasets: refreshed from the geo and services modules and from report/dossier events; unchanged data makes no new version', async () => {
   const first = await refreshPlatformDatasets(platform.ctx, new Date())
-  assert.deepEqual(first.map((x) => x.name), ['don-vi-hanh-chinh', 'thu-tuc-hanh-chinh', 'thong-ke-phan-anh-ho-so'])
+  assert.deepEqual(first.map((x) => x.name), ['don-vi-hanh-chinh', 'thu-tuc-hanh-chinh', 'thong-ke-phan-anh-ho-so', 'to-cong-nghe-so-cong-dong'])
   const units = await ckan('package_show', { id: 'don-vi-hanh-chinh' })
   const csvRes = units.body.result.resources.find((r: { format: string }) => r.format === 'CSV')
   const s = await ckan('datastore_search', { resource_id: csvRes.id, filters: { 'Mã': '11' } })
@@ -439,6 +439,21 @@ test('platform datasets: refreshed from the geo and services modules and from re
   const stats = await ckan('package_show', { id: 'thong-ke-phan-anh-ho-so' })
   const st = await ckan('datastore_search', { resource_id: stats.body.result.resources[0].id, filters: { 'Nguồn': 'reports', 'Chỉ tiêu': 'created' } })
   assert.ok(st.body.result.records[0]['Số lượng'] >= 1)
+  // The community digital teams registry follows the community module: a new team is a new version, without members' personal data.
+  const { createTeam, addMember } = await import('../community/community.ts')
+  const team = await createTeam(platform.ctx.db, 'user:test', { name: 'Tổ CNS bản Him Lam (kiểm thử)', commune_code: '03127', partners: ['VNPT Điện Biên'] }, new Date())
+  await addMember(platform.ctx.db, 'user:test', { team_id: team.id, full_name: 'Lò Văn Thành', role: 'leader', phone: '0912345678', organisation: 'youth_union' }, new Date())
+  const third = await refreshPlatformDatasets(platform.ctx, new Date())
+  assert.equal(third.find((x) => x.name === 'to-cong-nghe-so-cong-dong')!.changed, true)
+  const teams = await ckan('package_show', { id: 'to-cong-nghe-so-cong-dong' })
+  assert.equal(teams.body.result.license_id, 'cc-by-4.0')
+  const tr = await ckan('datastore_search', { resource_id: teams.body.result.resources[0].id, q: 'Him Lam' })
+  assert.equal(tr.body.result.records.length, 1, JSON.stringify(tr.body))
+  const row = tr.body.result.records[0]
+  assert.equal(row['Số thành viên'], 1)
+  assert.equal(row['Doanh nghiệp đồng hành'], 'VNPT Điện Biên')
+  assert.equal(row['Tổ chức tham gia'], 'youth_union')
+  assert.ok(!JSON.stringify(tr.body).includes('0912345678') && !JSON.stringify(tr.body).includes('Lò Văn Thành'), 'no member name or phone')
   // The sector registries are listed in the catalogue of shared databases, once.
   const { listSharedDatabases } = await import('./repository.ts')
   const shared = (await listSharedDatabases(platform.ctx.db, admin.principal as never)).filter((x) => x.code.startsWith('registry.'))

@@ -5,6 +5,7 @@ import type { DomainEvent } from '../../platform/events/outbox.ts'
 import { enqueueJob } from '../../platform/jobs/job-runner.ts'
 import type { AppContext } from '../../platform/module.ts'
 import { listAdminUnits, getAdminUnit } from '../geo/index.ts'
+import { teamRegistry } from '../community/index.ts'
 import { searchProcedures } from '../services/index.ts'
 import type { DataConfig } from './config.ts'
 import { addResource, createDataset, replaceResourceData, storeGeneratedCsv } from './datasets.ts'
@@ -13,7 +14,8 @@ import { bumpStat, getDataset, listResources, listStats, type NewDataset } from 
 
 /**
  * Open datasets the platform produces itself, refreshed by a scheduled job: administrative units
- * (geo module), the procedure catalogue (services module) and monthly report and dossier
+ * (geo module), the procedure catalogue (services module), the community digital teams
+ * (community module) and monthly report and dossier
  * statistics (counted here from outbox events). Each refresh that changes the data is a new
  * version of the resource (same resource id, new DataStore table swapped in).
  */
@@ -34,6 +36,12 @@ export const PLATFORM_DATASETS: (Omit<NewDataset, 'owner_org' | 'source_system'>
     name: 'thong-ke-phan-anh-ho-so', title: 'Thống kê phản ánh hiện trường và hồ sơ theo tháng', source: 'stats', resource: 'Số liệu theo tháng',
     notes: 'Số phản ánh hiện trường được tiếp nhận và chuyển trạng thái, số hồ sơ thủ tục hành chính chuyển trạng thái, theo tháng và đơn vị, do nền tảng Hoa Ban tự tổng hợp. Monthly statistics of field reports and dossiers.',
     resourceDescription: 'tháng, nguồn, chỉ tiêu, đơn vị, số lượng', license_id: 'cc-by-4.0', tags: ['thống kê', 'phản ánh', 'dịch vụ công'],
+    access_level: 'open', update_frequency: 'daily', author: 'Hoa Ban (tự động)', maintainer_email: 'opendata@dienbien.gov.vn', spatial_coverage: 'Điện Biên',
+  },
+  {
+    name: 'to-cong-nghe-so-cong-dong', title: 'Danh sách tổ công nghệ số cộng đồng', source: 'community', resource: 'Danh sách tổ',
+    notes: 'Các tổ công nghệ số cộng đồng của tỉnh Điện Biên theo xã, thôn/bản hoặc tổ dân phố: số thành viên, tổ chức tham gia (đoàn thanh niên, hội phụ nữ, công an, bưu điện/viễn thông, trưởng bản) và doanh nghiệp công nghệ đồng hành. Không có họ tên hay số điện thoại của thành viên. Community digital technology teams registry.',
+    resourceDescription: 'Một dòng cho mỗi tổ: xã, thôn/bản, số thành viên, tổ chức, doanh nghiệp đồng hành, ngày thành lập', license_id: 'cc-by-4.0', tags: ['chuyển đổi số', 'cộng đồng', 'tổ công nghệ số'],
     access_level: 'open', update_frequency: 'daily', author: 'Hoa Ban (tự động)', maintainer_email: 'opendata@dienbien.gov.vn', spatial_coverage: 'Điện Biên',
   },
 ]
@@ -95,6 +103,11 @@ async function* procedureLines(db: Db, now: Date): AsyncGenerator<string> {
   }
 }
 
+async function* teamLines(db: Db): AsyncGenerator<string> {
+  yield csvLine(['Tên tổ', 'Mã xã', 'Xã', 'Thôn, bản', 'Tổ dân phố', 'Số thành viên', 'Tổ chức tham gia', 'Doanh nghiệp đồng hành', 'Ngày thành lập'])
+  for (const t of await teamRegistry(db)) yield csvLine([t.team, t.commune_code, t.commune_name, t.village ?? '', t.residential_group ?? '', t.members, t.organisations.join('; '), t.partners.join('; '), t.founded])
+}
+
 async function* statsLines(db: Db): AsyncGenerator<string> {
   yield csvLine(['Tháng', 'Nguồn', 'Chỉ tiêu', 'Mã đơn vị', 'Số lượng'])
   for (const s of await listStats(db)) yield csvLine([s.month, s.source, s.metric, s.unit_code, s.count])
@@ -106,7 +119,10 @@ export async function refreshPlatformDatasets(ctx: AppContext, now: Date): Promi
   const out: { name: string; changed: boolean }[] = []
   for (const p of PLATFORM_DATASETS) {
     const d = (await getDataset(ctx.db, p.name))!
-    const lines = p.source === 'geo' ? adminUnitLines(ctx.db, ctx.config.provinceCode) : p.source === 'services' ? procedureLines(ctx.db, now) : statsLines(ctx.db)
+    const lines = p.source === 'geo' ? adminUnitLines(ctx.db, ctx.config.provinceCode)
+      : p.source === 'services' ? procedureLines(ctx.db, now)
+        : p.source === 'community' ? teamLines(ctx.db)
+          : statsLines(ctx.db)
     const file = await storeGeneratedCsv(ctx.config.uploadDir, `${p.name}.csv`, lines)
     const existing = (await listResources(ctx.db, [d.id])).find((r) => r.name === p.resource)
     const opts = { actor: 'system', now, uploadDir: ctx.config.uploadDir }

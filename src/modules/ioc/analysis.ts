@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
+import { coverageByCommune, villagesWithoutTeam } from '../community/index.ts'
 import { getOrgUnit } from '../identity/index.ts'
 import { clusterReportLocations, listReportTexts, reportCategoryNames, type ReportHotSpot } from '../reports/facts.ts'
 import { getProcedureVersion } from '../services/index.ts'
@@ -43,9 +44,26 @@ export interface AnalysisResult {
   topics: (Topic & { unit_name: string; category_name: string })[]
   late_dossiers: { unit_code: string; unit_name: string; procedure_code: string; procedure_name: string; resolved: number; late: number; late_rate: number; province_late_rate: number; slowest_step: string | null; slowest_step_name: string | null; step_share: number | null; step_hours: number | null; other_units_step_hours: number | null }[]
   report_overdue: { unit_code: string; unit_name: string; category: string; category_name: string; finished: number; late: number; overdue_open: number; rate: number; province_rate: number }[]
-  online: { unit_code: string; unit_name: string; received: number; online: number; rate: number; province_rate: number }[]
+  online: { unit_code: string; unit_name: string; received: number; online: number; rate: number; province_rate: number; community?: OnlineCommunity }[]
+  /** Community digital teams (tổ công nghệ số cộng đồng): coverage now and help given in the month. */
+  community: CommunitySummary
   recommendations: Recommendation[]
   method: Record<string, string>
+}
+
+/** Where a commune with a low online rate stands with community teams. */
+export interface OnlineCommunity { villages: number; villages_with_team: number; teams: number; members: number; without_team: string[] }
+export interface CommunitySummary {
+  villages: number
+  villages_with_team: number
+  village_coverage: number | null
+  teams: number
+  members: number
+  /** Help recorded in the month, per kind and per platform. */
+  activities: Record<string, number>
+  by_platform: Record<string, number>
+  /** Communes with listed villages and none covered by a team. */
+  communes_without_team: number
 }
 
 /** The month before `now` in Asia/Ho_Chi_Minh, 'YYYY-MM'. */
@@ -198,6 +216,30 @@ export async function runAnalysis(db: Db, period: string, now: Date): Promise<An
     if (received >= 10 && provinceOnline !== null && on / received < provinceOnline - 0.2) online.push({ unit_code: u, unit_name: await unitName(u), received, online: on, rate: on / received, province_rate: provinceOnline })
   }
 
+  // Community digital teams: coverage now, help given in the month; where the online rate is low,
+  // which villages of the commune have no team yet (the campaign's targets).
+  const vnMidnight = (d: string) => new Date(`${d}T00:00:00+07:00`)
+  const [coverageNow, helpInMonth] = await Promise.all([coverageByCommune(db), coverageByCommune(db, { from: vnMidnight(periodStart), to: vnMidnight(nextStart) })])
+  const coverageOf = new Map(coverageNow.map((c) => [c.commune_code, c]))
+  for (const o of online) {
+    const c = coverageOf.get(o.unit_code)
+    if (!c || c.villages === 0) continue
+    o.community = { villages: c.villages, villages_with_team: c.villages_with_team, teams: c.teams, members: c.members, without_team: (await villagesWithoutTeam(db, o.unit_code)).map((v) => v.name) }
+  }
+  const community: CommunitySummary = { villages: 0, villages_with_team: 0, village_coverage: null, teams: 0, members: 0, activities: {}, by_platform: {}, communes_without_team: 0 }
+  for (const c of coverageNow) {
+    community.villages += c.villages
+    community.villages_with_team += c.villages_with_team
+    community.teams += c.teams
+    community.members += c.members
+    if (c.villages > 0 && c.villages_with_team === 0) community.communes_without_team++
+  }
+  community.village_coverage = community.villages > 0 ? community.villages_with_team / community.villages : null
+  for (const c of helpInMonth) {
+    for (const [k, n] of Object.entries(c.activities)) community.activities[k] = (community.activities[k] ?? 0) + (n ?? 0)
+    for (const [k, n] of Object.entries(c.by_platform)) community.by_platform[k] = (community.by_platform[k] ?? 0) + n
+  }
+
   const result: AnalysisResult = {
     period,
     generated_at: now.toISOString(),
@@ -208,7 +250,7 @@ export async function runAnalysis(db: Db, period: string, now: Date): Promise<An
       dossier_on_time_rate: rate(sum(dos, 'early') + sum(dos, 'on_time'), sum(dos, 'resolved')),
       online_rate: provinceOnline,
     },
-    units, anomalies, hotspots, topics, late_dossiers, report_overdue, online, recommendations: [],
+    units, anomalies, hotspots, topics, late_dossiers, report_overdue, online, community, recommendations: [],
     method: {
       anomaly: `Baseline = median of the 12 previous months + seasonal deviation of the same calendar month in earlier years; score = (residual − median residual) / max(1.4826·MAD of residuals, √baseline); flagged at score ≥ ${ANOMALY_THRESHOLD} and ≥ 5 reports.`,
       forecast: 'Linear trend over the last 12 seasonally adjusted months + seasonal index; 95% interval ±1.96σ (MAD of residuals, at least Poisson).',
@@ -266,12 +308,20 @@ export function recommend(a: AnalysisResult): Recommendation[] {
     })
   }
   for (const o of a.online) {
+    const c = o.community
+    const names = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(', ')} và ${xs.length - 8} thôn, bản khác` : xs.join(', '))
+    // Where villages have no community team, the recommendation is a campaign naming them.
+    const action = c && c.without_team.length > 0
+      ? `Mở chiến dịch "Đưa dịch vụ công trực tuyến về bản" tại ${o.unit_name}: thành lập tổ công nghệ số cộng đồng ở ${c.without_team.length}/${c.villages} thôn, bản chưa có tổ (${names(c.without_team)}), phối hợp doanh nghiệp viễn thông hướng dẫn người dân tạo tài khoản và nộp hồ sơ trực tuyến.`
+      : c
+        ? `${o.unit_name} đã có tổ công nghệ số ở ${c.villages_with_team}/${c.villages} thôn, bản (${c.members} thành viên): giao các tổ hướng dẫn người dân nộp hồ sơ trực tuyến, đặt chỉ tiêu theo tháng; hỗ trợ tại bộ phận một cửa.`
+        : `Tổ công nghệ số cộng đồng hướng dẫn người dân ${o.unit_name} nộp hồ sơ trực tuyến; hỗ trợ tại bộ phận một cửa.`
     out.push({
       kind: 'online_rate', unit_code: o.unit_code, unit_name: o.unit_name, weight: Math.round((o.province_rate - o.rate) * o.received),
-      title_vi: `${o.unit_name}: tỷ lệ hồ sơ nộp trực tuyến ${pct(o.rate)} so với ${pct(o.province_rate)} toàn tỉnh (${o.online}/${o.received} hồ sơ).`,
-      action_vi: `Tổ công nghệ số cộng đồng hướng dẫn người dân ${o.unit_name} nộp hồ sơ trực tuyến; hỗ trợ tại bộ phận một cửa.`,
+      title_vi: `${o.unit_name}: tỷ lệ hồ sơ nộp trực tuyến ${pct(o.rate)} so với ${pct(o.province_rate)} toàn tỉnh (${o.online}/${o.received} hồ sơ)${c ? `; ${c.villages_with_team}/${c.villages} thôn, bản có tổ công nghệ số cộng đồng` : ''}.`,
+      action_vi: action,
       expected_effect_vi: `Nếu đạt mức toàn tỉnh, thêm khoảng ${Math.round((o.province_rate - o.rate) * o.received)} hồ sơ trực tuyến mỗi tháng.`,
-      evidence: { received: o.received, online: o.online, rate: o.rate, province_rate: o.province_rate },
+      evidence: { received: o.received, online: o.online, rate: o.rate, province_rate: o.province_rate, ...(c ? { villages: c.villages, villages_with_team: c.villages_with_team, villages_without_team: c.without_team.join(', ') } : {}) },
     })
   }
   for (const t of a.topics) {

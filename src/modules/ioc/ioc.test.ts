@@ -248,6 +248,33 @@ describe('monthly analysis finds the planted effects', () => {
     assert.equal(a.province.reports.months.at(-1), PERIOD)
   })
 
+  test('a low online rate where villages have no community team becomes a campaign naming those villages', async () => {
+    const db = platform.ctx.db
+    const { importVillagesCsv, listVillages } = await import('../geo/index.ts')
+    const { createTeam, addMember, recordActivity } = await import('../community/community.ts')
+    const csv = 'name,commune_code,lon,lat,aliases\nBản Noong Bua (kiểm thử),03127,103.0507,21.4174,\nBản Phiêng Lơi (kiểm thử),03127,103.0634,21.4312,\nBản Pá Khoang (kiểm thử),03127,103.0480,21.4294,\n'
+    const imp = await importVillagesCsv(db, csv, { source: 'test', actor: 'system', now: NOW })
+    assert.ok(imp.imported, JSON.stringify(imp.errors))
+    const noongBua = (await listVillages(db, { communeCode: '03127' })).find((v) => v.name.startsWith('Bản Noong Bua'))!
+    const team = await createTeam(db, 'user:test', { name: 'Tổ CNS bản Noong Bua', commune_code: '03127', village_id: noongBua.id, partners: ['Viettel Điện Biên'] }, NOW)
+    const member = await addMember(db, 'user:test', { team_id: team.id, full_name: 'Quàng Văn Nam', role: 'leader', organisation: 'youth_union' }, NOW)
+    await recordActivity(db, 'user:test', { team_id: team.id, member_id: member.id, kind: 'app_install', platform: 'Điện Biên Smart', occurred_at: day(PERIOD, 10).toISOString() }, NOW)
+    const a = await runAnalysis(db, PERIOD, NOW)
+    // 03127 takes all its dossiers in person (see plantHistory): far under the province's online rate.
+    const low = a.online.find((o) => o.unit_code === '03127')
+    assert.ok(low?.community, JSON.stringify(a.online))
+    assert.deepEqual(low.community.without_team, ['Bản Pá Khoang (kiểm thử)', 'Bản Phiêng Lơi (kiểm thử)'])
+    const rec = a.recommendations.find((r) => r.kind === 'online_rate' && r.unit_code === '03127')!
+    assert.match(rec.action_vi, /chiến dịch/)
+    assert.ok(rec.action_vi.includes('Bản Phiêng Lơi (kiểm thử)') && rec.action_vi.includes('Bản Pá Khoang (kiểm thử)') && !rec.action_vi.includes('Noong Bua'), rec.action_vi)
+    assert.match(rec.title_vi, /1\/3 thôn, bản có tổ công nghệ số/)
+    // The month's community figures are in the analysis: coverage now, help given in the month.
+    assert.equal(a.community.villages_with_team, 1)
+    assert.equal(a.community.teams, 1)
+    assert.equal(a.community.activities.app_install, 1)
+    assert.equal(a.community.by_platform['Điện Biên Smart'], 1)
+  })
+
   test('the optional narrative comes from an OpenAI-compatible endpoint (local server)', async () => {
     const seen: { model?: string; messages?: { role: string; content: string }[] }[] = []
     const server = createServer((req, res) => {

@@ -41,6 +41,14 @@ export function seriesSvg(s: SeriesBlock, title: string): string {
     + `<text x="${P}" y="${H - 8}" font-size="10">${esc(g.months[0] ?? '')}</text><text x="${W - P - 40}" y="${H - 8}" font-size="10">${esc(g.f?.month ?? g.months.at(-1) ?? '')}</text></svg>`
 }
 
+/** One line on community digital teams (older stored analyses have no community block). */
+function communityLine(a: AnalysisResult): string {
+  const c = a.community
+  if (!c) return ''
+  const help = Object.values(c.activities).reduce((x, n) => x + n, 0)
+  return `Tổ công nghệ số cộng đồng: ${c.teams} tổ, ${c.members} thành viên; ${c.villages_with_team}/${c.villages} thôn, bản có tổ (${pct(c.village_coverage)}); ${help} lượt hỗ trợ người dân trong tháng.`
+}
+
 /** The analysis as a server-rendered web page. */
 export function analysisHtml(a: AnalysisResult & { id: string; narrative?: string | null }): string {
   const recs = a.recommendations.map((r) => `<li><strong>${esc(r.title_vi)}</strong><br>→ ${esc(r.action_vi)}<br><em>Hiệu quả dự kiến: ${esc(r.expected_effect_vi)}</em></li>`).join('')
@@ -53,7 +61,8 @@ export function analysisHtml(a: AnalysisResult & { id: string; narrative?: strin
 <h1>Trung tâm điều hành thông minh tỉnh Điện Biên — Phân tích tháng ${esc(a.period)}</h1>
 <p>Phản ánh hiện trường: ${a.province.reports.trend.value} (tháng trước ${a.province.reports.trend.previous ?? '—'}, cùng kỳ ${a.province.reports.trend.year_ago ?? '—'}); đúng hạn ${pct(a.province.report_on_time_rate)}.
 Hồ sơ TTHC: ${a.province.dossiers.trend.value}; đúng hạn ${pct(a.province.dossier_on_time_rate)}; trực tuyến ${pct(a.province.online_rate)}.
-${f ? `Dự báo phản ánh tháng ${esc(f.month)}: ${f.value} (khoảng ${f.lower}–${f.upper}).` : ''}</p>
+${f ? `Dự báo phản ánh tháng ${esc(f.month)}: ${f.value} (khoảng ${f.lower}–${f.upper}).` : ''}
+${esc(communityLine(a))}</p>
 ${seriesSvg(a.province.reports, 'Phản ánh hiện trường theo tháng')}
 ${seriesSvg(a.province.dossiers, 'Hồ sơ TTHC theo tháng')}
 ${a.narrative ? `<h2>Tóm tắt</h2><p>${esc(a.narrative)}</p>` : ''}
@@ -79,6 +88,7 @@ export function analysisPdf(a: AnalysisResult & { narrative?: string | null }): 
     const p = a.province
     doc.font('r').fontSize(10).text(`Phản ánh hiện trường: ${p.reports.trend.value} (tháng trước ${p.reports.trend.previous ?? '—'}, cùng kỳ năm trước ${p.reports.trend.year_ago ?? '—'}); đúng hạn ${pct(p.report_on_time_rate)}.`)
     doc.text(`Hồ sơ thủ tục hành chính: ${p.dossiers.trend.value}; đúng hạn ${pct(p.dossier_on_time_rate)}; nộp trực tuyến ${pct(p.online_rate)}.`)
+    if (communityLine(a)) doc.text(communityLine(a))
     if (p.reports.forecast) doc.text(`Dự báo phản ánh tháng ${p.reports.forecast.month}: ${p.reports.forecast.value} (khoảng tin cậy 95%: ${p.reports.forecast.lower}–${p.reports.forecast.upper}).`)
     doc.moveDown()
     const chart = (s: SeriesBlock, title: string) => {

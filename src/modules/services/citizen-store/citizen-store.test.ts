@@ -129,4 +129,55 @@ describe('citizen data store (kho dữ liệu của công dân)', () => {
     assert.equal((await inject('GET', `/api/me/store/${png.id}/file`, citizen)).statusCode, 404)
     assert.equal((await inject('DELETE', `/api/me/store/${png.id}`, citizen)).statusCode, 404)
   })
+
+  test('the results of returned dossiers enter the owner\'s store (signed PDF or the rendered result notice), are reusable, and nobody else sees them', async () => {
+    const act = async (code: string, action: string, body?: { payload: Buffer; headers: Record<string, string> }) => {
+      const r = body
+        ? await inject('POST', `/api/dossiers/${code}/${action}`, officer, body)
+        : await platform.app.inject({ method: 'POST', url: `/api/dossiers/${code}/${action}`, headers: officer.headers, payload: {} })
+      assert.equal(r.statusCode, 200, `${action}: ${r.body}`)
+    }
+    const file = (tag: string) => [{ field: 'to_khai', name: `${tag}.pdf`, data: Buffer.concat([PDF_BYTES, Buffer.from(tag)]) }]
+    const signed = (await submit(citizen, {}, file('result-signed'))).json().code
+    const plain = (await submit(citizen, {}, file('result-plain'))).json().code
+    const signedPdf = Buffer.concat([PDF_BYTES, Buffer.from('signed result: giấy chứng nhận')])
+    for (const code of [signed, plain]) {
+      await act(code, 'receive')
+      await act(code, 'process')
+    }
+    await act(signed, 'resolve', multipart({}, [{ field: 'result', name: 'giay-chung-nhan.pdf', data: signedPdf }]))
+    await act(plain, 'resolve')
+    const results = async (u: TestUser) => ((await inject('GET', '/api/me/store?limit=200', u)).json().items as { id: string; source: string; dossier_code: string; document_symbol: string | null; name: string }[]).filter((x) => x.source === 'result')
+    assert.equal((await results(citizen)).length, 0, 'resolved is not yet returned: nothing in the store')
+    await act(signed, 'return')
+    await act(plain, 'return')
+    const mine = await results(citizen)
+    const rs = mine.find((x) => x.dossier_code === signed)!
+    const rp = mine.find((x) => x.dossier_code === plain)!
+    assert.ok(rs && rp, JSON.stringify(mine))
+    assert.match(rs.id, /^r\d+$/)
+    assert.ok(rs.document_symbol && rs.document_symbol.includes('KQ'), `document symbol ${rs.document_symbol}`)
+    assert.deepEqual((await inject('GET', `/api/me/store/${rs.id}/file`, citizen)).rawPayload, signedPdf, 'the signed result the unit uploaded')
+    const rendered = (await inject('GET', `/api/me/store/${rp.id}/file`, citizen)).rawPayload
+    assert.equal(rendered.subarray(0, 5).toString(), '%PDF-', 'the rendered result notice')
+    assert.ok(rendered.length > 1000)
+    // Only the owner: another citizen, an officer (even of the unit), anonymous.
+    assert.equal((await results(other)).length, 0)
+    assert.equal((await inject('GET', `/api/me/store/${rs.id}/file`, other)).statusCode, 404)
+    assert.equal((await inject('GET', `/api/me/store/${rs.id}/file`, officer)).statusCode, 404)
+    assert.equal((await inject('GET', `/api/me/store/${rs.id}/file`, null)).statusCode, 401)
+    assert.equal((await inject('DELETE', `/api/me/store/${rs.id}`, citizen)).statusCode, 409)
+    // Reused in a new dossier instead of uploading (another citizen cannot), and counted for 766.
+    assert.equal((await submit(other, { 'reuse.to_khai': rs.id }, [])).json().error.code, 'UNKNOWN_STORE_ITEM')
+    const from = new Date(now.getTime() - 1000)
+    const before = await countReusedComponents(platform.ctx.db, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) })
+    const reuse = await submit(citizen, { 'reuse.to_khai': rs.id }, [])
+    assert.equal(reuse.statusCode, 201, reuse.body)
+    const d = (await inject('GET', `/api/dossiers/${reuse.json().code}`, citizen)).json()
+    assert.equal(d.files[0].reused_from, rs.id)
+    assert.equal(await countReusedComponents(platform.ctx.db, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) }), before + 1)
+    // One result per dossier, whatever is retried.
+    const n = (await sql<{ n: number }>`select count(*)::int as n from dossier_results where owner_user_id = ${citizen.principal.kind === 'user' ? citizen.principal.userId : ''}::uuid`.execute(platform.ctx.db)).rows[0].n
+    assert.equal(n, 2)
+  })
 })

@@ -1,10 +1,13 @@
 import { sql } from 'kysely'
 import type { Db } from '../../../platform/db/database.ts'
 
-/** One item of a citizen's store: a direct upload ('u…') or a file of one of their dossiers ('f…'). */
+/**
+ * One item of a citizen's store: a direct upload ('u…'), a file of one of their dossiers ('f…'),
+ * or the result of one of their returned dossiers ('r<dossier id>').
+ */
 export interface StoreItem {
   id: string
-  source: 'upload' | 'dossier'
+  source: 'upload' | 'dossier' | 'result'
   title: string
   original_name: string
   stored_name: string
@@ -13,21 +16,30 @@ export interface StoreItem {
   sha256: string
   dossier_code: string | null
   component_key: string | null
+  /** For a result: the number and symbol of the issued document (số, ký hiệu). */
+  document_symbol: string | null
   created_at: Date
 }
 
-export const STORE_ITEM_ID = '^[uf][0-9]{1,18}$'
+export const STORE_ITEM_ID = '^[ufr][0-9]{1,18}$'
+
+const RESULT_COLUMNS = sql.raw(`'r' || r.dossier_id as id, 'result' as source, r.title, r.original_name, r.stored_name, r.mime, r.bytes, r.sha256,
+  d.code as dossier_code, null::text as component_key, r.document_symbol, r.returned_at as created_at`)
 
 /** The owner's items, newest first: their uploads and the files of their own dossiers. */
 export async function listStoreItems(db: Db, ownerUserId: string, limit: number, offset: number): Promise<StoreItem[]> {
   const { rows } = await sql<StoreItem>`select * from (
       select 'u' || i.id as id, 'upload' as source, i.title, i.original_name, i.stored_name, i.mime, i.bytes, i.sha256,
-        null::text as dossier_code, null::text as component_key, i.created_at
+        null::text as dossier_code, null::text as component_key, null::text as document_symbol, i.created_at
       from citizen_store_items i where i.owner_user_id = ${ownerUserId}::uuid and i.deleted_at is null
       union all
-      select 'f' || f.id, 'dossier', f.original_name, f.original_name, f.stored_name, f.mime, f.bytes, f.sha256, d.code, f.component_key, f.uploaded_at
+      select 'f' || f.id, 'dossier', f.original_name, f.original_name, f.stored_name, f.mime, f.bytes, f.sha256, d.code, f.component_key, null, f.uploaded_at
       from dossiers d join dossier_files f on f.dossier_id = d.id
       where d.applicant_user_id = ${ownerUserId}::uuid and f.reused_from is null
+      union all
+      select ${RESULT_COLUMNS}
+      from dossier_results r join dossiers d on d.id = r.dossier_id
+      where r.owner_user_id = ${ownerUserId}::uuid and r.returned_at is not null
     ) x order by created_at desc, id limit ${limit} offset ${offset}`.execute(db)
   return rows
 }
@@ -38,10 +50,13 @@ export async function getStoreItem(db: Db, ownerUserId: string, id: string): Pro
   const n = id.slice(1)
   const { rows } = id[0] === 'u'
     ? await sql<StoreItem>`select 'u' || i.id as id, 'upload' as source, i.title, i.original_name, i.stored_name, i.mime, i.bytes, i.sha256,
-        null::text as dossier_code, null::text as component_key, i.created_at
+        null::text as dossier_code, null::text as component_key, null::text as document_symbol, i.created_at
         from citizen_store_items i where i.id = ${n}::bigint and i.owner_user_id = ${ownerUserId}::uuid and i.deleted_at is null`.execute(db)
-    : await sql<StoreItem>`select 'f' || f.id as id, 'dossier' as source, f.original_name as title, f.original_name, f.stored_name, f.mime, f.bytes, f.sha256,
-        d.code as dossier_code, f.component_key, f.uploaded_at as created_at
+    : id[0] === 'r'
+      ? await sql<StoreItem>`select ${RESULT_COLUMNS} from dossier_results r join dossiers d on d.id = r.dossier_id
+        where r.dossier_id = ${n}::bigint and r.owner_user_id = ${ownerUserId}::uuid and r.returned_at is not null`.execute(db)
+      : await sql<StoreItem>`select 'f' || f.id as id, 'dossier' as source, f.original_name as title, f.original_name, f.stored_name, f.mime, f.bytes, f.sha256,
+        d.code as dossier_code, f.component_key, null::text as document_symbol, f.uploaded_at as created_at
         from dossier_files f join dossiers d on d.id = f.dossier_id where f.id = ${n}::bigint and d.applicant_user_id = ${ownerUserId}::uuid`.execute(db)
   return rows[0]
 }

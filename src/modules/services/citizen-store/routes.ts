@@ -17,7 +17,7 @@ import { deleteStoreItem, getStoreItem, insertStoreItem, listStoreItems, STORE_I
 const ItemId = Type.String({ pattern: STORE_ITEM_ID, maxLength: 20 })
 const present = (i: StoreItem) => ({
   id: i.id, source: i.source, title: i.title, name: i.original_name, mime: i.mime, bytes: i.bytes, sha256: i.sha256,
-  dossier_code: i.dossier_code, component_key: i.component_key, created_at: new Date(i.created_at).toISOString(),
+  dossier_code: i.dossier_code, component_key: i.component_key, document_symbol: i.document_symbol, created_at: new Date(i.created_at).toISOString(),
 })
 const notFoundItem = () => notFound('Stored item', 'tài liệu trong kho')
 
@@ -34,7 +34,7 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     preValidation: async (req) => void requireUser(req),
     schema: {
       tags: ['citizen-store'],
-      summary: 'My data store: my uploads and the files of my past dossiers, reusable in a new dossier (reuse.<component>=<id>)',
+      summary: 'My data store: my uploads, the files of my past dossiers and the results of my returned dossiers, reusable in a new dossier (reuse.<component>=<id>)',
       querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), offset: Type.Integer({ minimum: 0, maximum: 100000, default: 0 }) }),
       response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
     },
@@ -103,7 +103,7 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     const p = requireUser(req)
     const item = await getStoreItem(ctx.db, p.userId, req.params.id)
     if (!item) throw notFoundItem()
-    if (item.source === 'dossier') throw new AppError(409, 'PART_OF_DOSSIER', 'Tệp thuộc hồ sơ đã nộp, không xoá được.', 'This file belongs to a submitted dossier and cannot be removed.')
+    if (item.source !== 'upload') throw new AppError(409, 'PART_OF_DOSSIER', 'Tệp thuộc hồ sơ hoặc là kết quả giải quyết, không xoá được.', 'This file belongs to a dossier or is the result of one and cannot be removed.')
     const now = ctx.clock()
     await ctx.db.transaction().execute(async (tx) => {
       if (!(await deleteStoreItem(tx, p.userId, item.id, now))) throw notFoundItem()

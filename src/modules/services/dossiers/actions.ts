@@ -8,6 +8,7 @@ import { issueOutgoingDocument } from '../../documents/index.ts'
 import { loadWorkingCalendar, parseIsoInstant, type WorkingCalendar } from '../../calendar/index.ts'
 import { applicableDuration, clockStart, computeDue, extendForPause, judgeTimeliness, stepDueAt, warningAt } from './deadline.ts'
 import { detectFormat, checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
+import { deliverResultToStore, keepSignedResult } from '../citizen-store/results.ts'
 import { recordHandOff } from './record.ts'
 import { closePause, getDossierByCode, getLetter, insertFilesStatement, listPauses, openPause, updateDossierReturning, type DossierRow, type SlipRow } from './repository.ts'
 import { DOSSIER_STATUS, nextStatus, STATUS_NAMES, TRANSITIONS, type DossierAction, type DossierStatus } from './status-machine.ts'
@@ -219,6 +220,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
         ...(input.files?.[0] ? { file: { name: input.files[0].name, mime: 'application/pdf', data: input.files[0].data } } : {}),
       })
       Object.assign(changes, { resolved_at: now, timeliness, current_step: step, result_document_id: doc.id, result_document_symbol: doc.symbol })
+      if (input.files?.[0]) await keepSignedResult(tx, d, input.files[0], doc.symbol, deps.uploadDir, now)
       Object.assign(data, { timeliness, result_document: doc.symbol })
       break
     }
@@ -261,6 +263,8 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
     changes.step_due_at = null
   }
   const dossier = await updateDossierReturning(tx, d.id, changes)
+  // Returned: the result enters the applicant's data store (kho dữ liệu), reusable later.
+  if (to === DOSSIER_STATUS.RETURNED) await deliverResultToStore(tx, dossier, deps.uploadDir, now)
   const slip = await recordHandOff(tx, {
     dossierId: d.id, code: d.code, action, actor: actorOf(p), actorUserId: userId, step, from: d.status, to,
     fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data, applicantUserId: d.applicant_user_id,

@@ -88,7 +88,8 @@ export async function storeFiles(uploadDir: string, files: readonly CheckedFile[
 export async function removeUnreferenced(db: Db, uploadDir: string, files: readonly CheckedFile[]): Promise<void> {
   for (const f of files) {
     const { rows } = await sql`select 1 from dossier_files where stored_name = ${f.stored_name}
-      union all select 1 from citizen_store_items where stored_name = ${f.stored_name} limit 1`.execute(db).catch(() => ({ rows: [1] }))
+      union all select 1 from citizen_store_items where stored_name = ${f.stored_name}
+      union all select 1 from dossier_results where stored_name = ${f.stored_name} limit 1`.execute(db).catch(() => ({ rows: [1] }))
     if (rows.length === 0) await unlink(join(uploadDir, f.stored_name)).catch(() => {})
   }
 }

@@ -36,7 +36,7 @@ export const SubmissionSchema = Type.Object({
   applicant_user_id: Type.Optional(Type.String({ format: 'uuid' })),
   form: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4000 }))),
   /** reuse.<component key> = an item of the applicant's data store (GET /api/me/store), instead of uploading. */
-  reuse: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ pattern: '^[uf][0-9]{1,18}$', maxLength: 20 }), { maxProperties: 20 })),
+  reuse: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ pattern: '^[ufr][0-9]{1,18}$', maxLength: 20 }), { maxProperties: 20 })),
   files: Type.Optional(FileList),
 })
 

@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { sql } from 'kysely'
+import type { Db } from '../../../platform/db/database.ts'
+import { getOrgUnit } from '../../identity/index.ts'
+import { getLetter, listFiles, listSlips, type DossierRow } from '../dossiers/repository.ts'
+import { renderSlip } from '../dossiers/slips-pdf.ts'
+
+/**
+ * Results of dossiers in the citizen data store (kết quả giải quyết TTHC): kept when the dossier
+ * is resolved (the signed PDF, if the unit uploaded one) and handed to the applicant's store when
+ * it is returned. A store item `r<dossier id>` is reusable in a later dossier like any upload.
+ */
+
+async function storeContent(uploadDir: string, data: Buffer): Promise<{ stored_name: string; sha256: string }> {
+  const sha256 = createHash('sha256').update(data).digest('hex')
+  const stored_name = `dossiers/${sha256}.pdf`
+  await mkdir(join(uploadDir, 'dossiers'), { recursive: true })
+  // Written under a temporary name and renamed: a crash never leaves a half-written result.
+  const tmp = join(uploadDir, `dossiers/.${sha256}.${randomBytes(4).toString('hex')}.tmp`)
+  await writeFile(tmp, data)
+  await rename(tmp, join(uploadDir, stored_name))
+  return { stored_name, sha256 }
+}
+
+const resultTitle = (d: DossierRow) => `Kết quả: ${d.procedure.name_vi}`.slice(0, 200)
+
+/** At resolution: keeps the signed result PDF the unit uploaded, in the same transaction. */
+export async function keepSignedResult(tx: Db, d: DossierRow, file: { name: string; data: Buffer }, symbol: string, uploadDir: string, now: Date): Promise<void> {
+  const { stored_name, sha256 } = await storeContent(uploadDir, file.data)
+  await sql`insert into dossier_results (dossier_id, owner_user_id, title, document_symbol, original_name, stored_name, mime, bytes, sha256, signed_upload, resolved_at)
+    values (${d.id}::bigint, ${d.applicant_user_id}::uuid, ${resultTitle(d)}, ${symbol}, ${file.name.slice(0, 255)}, ${stored_name}, 'application/pdf',
+      ${file.data.length}, ${sha256}, true, ${now.toISOString()})
+    on conflict (dossier_id) do nothing`.execute(tx)
+}
+
+/**
+ * At return (status 10): the result enters the applicant's store. Without a signed upload the
+ * platform's result notice (phiếu kết quả, with the issued document's number) is rendered and
+ * kept. A dossier filed at the desk for someone without an account has no store: nothing to do.
+ */
+export async function deliverResultToStore(tx: Db, d: DossierRow, uploadDir: string, now: Date): Promise<boolean> {
+  if (!d.applicant_user_id) return false
+  const { rows } = await sql<{ dossier_id: string }>`select dossier_id::text from dossier_results where dossier_id = ${d.id}::bigint`.execute(tx)
+  if (rows.length === 0) {
+    const [files, slips, letter, unit] = await Promise.all([listFiles(tx, d.id), listSlips(tx, d.id), getLetter(tx, d.id), getOrgUnit(tx, d.unit_code)])
+    const pdf = await renderSlip('result', { dossier: d, agencyName: unit?.name_vi ?? d.unit_code, files, slips, letter, place: 'Điện Biên', now })
+    const { stored_name, sha256 } = await storeContent(uploadDir, pdf)
+    await sql`insert into dossier_results (dossier_id, owner_user_id, title, document_symbol, original_name, stored_name, mime, bytes, sha256, signed_upload, resolved_at)
+      values (${d.id}::bigint, ${d.applicant_user_id}::uuid, ${resultTitle(d)}, ${d.result_document_symbol}, ${`${d.code}-ket-qua.pdf`}, ${stored_name},
+        'application/pdf', ${pdf.length}, ${sha256}, false, ${(d.resolved_at ?? now).toISOString()})`.execute(tx)
+  }
+  await sql`update dossier_results set returned_at = ${now.toISOString()}, owner_user_id = ${d.applicant_user_id}::uuid where dossier_id = ${d.id}::bigint`.execute(tx)
+  return true
+}
