@@ -13,6 +13,8 @@ export interface IocConfig {
   analysisCron: string
   /** How long an indicator answer is reused within this process (ms); 0 turns the cache off. */
   indicatorCacheMs: number
+  /** Public address of the platform, for links in e-mails to analysis subscribers (e.g. https://ioc.dienbien.gov.vn). */
+  publicUrl: string | null
 }
 
 export function loadIocConfig(env: Record<string, string | undefined>): IocConfig {
@@ -23,6 +25,7 @@ export function loadIocConfig(env: Record<string, string | undefined>): IocConfi
     llmTimeoutMs: Number(env.IOC_LLM_TIMEOUT_MS ?? '') > 0 ? Number(env.IOC_LLM_TIMEOUT_MS) : 20_000,
     indicators766File: env.IOC_766_FILE?.trim() || fileURLToPath(new URL('./data/indicators-766.json', import.meta.url)),
     analysisCron: env.IOC_ANALYSIS_CRON?.trim() || '0 6 1 * *',
+    publicUrl: /^https?:\/\/[^\s]+$/.test(env.IOC_PUBLIC_URL?.trim() ?? '') ? env.IOC_PUBLIC_URL!.trim() : null,
     indicatorCacheMs: /^\d+$/.test(env.IOC_INDICATOR_CACHE_MS?.trim() ?? '') ? Number(env.IOC_INDICATOR_CACHE_MS) : 5_000,
   }
 }

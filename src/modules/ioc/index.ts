@@ -9,6 +9,7 @@ import { seedDx } from './dx.ts'
 import { dossierStatusHandler, onReportCreated, onReportStatusChanged } from './rollups.ts'
 import { iocRoutes } from './routes.ts'
 import { prepareAnalysis, storeAnalysis } from './service.ts'
+import { analysisDelivery, ANALYSIS_CREATED } from './subscriptions.ts'
 
 /** ioc: the unmanned operations centre's indicators (roll-ups) and monthly analysis. */
 export const iocModule: Module = {
@@ -19,6 +20,7 @@ export const iocModule: Module = {
     ctx.events.subscribe('report.created', onReportCreated)
     ctx.events.subscribe('report.status_changed', onReportStatusChanged)
     ctx.events.subscribe('dossier.status_changed', dossierStatusHandler(getDossierFact))
+    ctx.events.subscribe(ANALYSIS_CREATED, analysisDelivery({ publicUrl: cfg.publicUrl, clock: ctx.clock }))
     // Ratings change no status and send no event: folded nightly (40 days back, diff-based).
     ctx.jobs.schedule({ name: 'ioc.sync-ratings', cron: '20 1 * * *' }, async ({ db, now }) => {
       await syncRatings(db, new Date(now.getTime() - 40 * 86_400_000))
@@ -40,6 +42,9 @@ export const iocModule: Module = {
     'GET /api/ioc/indicators/dx': 'public',
     'POST /api/ioc/indicators/dx/import': 'admin',
     'GET /api/ioc/analyses': 'staff',
+    'GET /api/ioc/subscription': 'staff',
+    'PUT /api/ioc/subscription': 'staff',
+    'DELETE /api/ioc/subscription': 'staff',
     'POST /api/ioc/analyses': 'admin',
     'GET /api/ioc/analyses/{id}': 'staff',
     'GET /api/ioc/analyses/{id}.pdf': 'staff',

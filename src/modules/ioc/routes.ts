@@ -15,6 +15,7 @@ import { indicators766, load766Config, reportIndicators, type Period, type Repor
 import { analysisHtml, analysisPdf } from './render.ts'
 import { getAnalysis, listAnalyses } from './repository.ts'
 import { prepareAnalysis, storeAnalysis } from './service.ts'
+import { getSubscription, removeSubscription, saveSubscription, SUBSCRIPTION_CHANNELS, type Subscription } from './subscriptions.ts'
 
 const DateParam = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (Asia/Ho_Chi_Minh)' })
 const UnitParam = Type.String({ pattern: '^[0-9A-Za-z._-]{1,32}$' })
@@ -93,6 +94,36 @@ export async function iocRoutes(fastify: FastifyInstance, ctx: AppContext, cfg: 
       return { statusCode: 200, body: result }
     })
     return reply.code(r.statusCode as 200).send(r.body)
+  })
+
+  const presentSubscription = (s: Subscription | undefined) => (s ? { subscribed: true, channels: s.channels, email: s.email, updated_at: new Date(s.updated_at).toISOString() } : { subscribed: false, channels: [], email: null, updated_at: null })
+  const SubscriptionOut = Type.Object({ subscribed: Type.Boolean(), channels: Type.Array(Type.String()), email: Type.Union([Type.String(), Type.Null()]), updated_at: Type.Union([Type.String(), Type.Null()]) })
+
+  app.get('/api/ioc/subscription', {
+    preValidation: async (req) => { viewer(req) },
+    schema: { tags: ['ioc'], summary: 'My subscription to the monthly analysis (staff and IOC viewers)', response: { 200: SubscriptionOut, 401: ErrorSchema, 403: ErrorSchema } },
+  }, async (req) => presentSubscription(await getSubscription(ctx.db, viewer(req).userId)))
+
+  app.put('/api/ioc/subscription', {
+    bodyLimit: 4096,
+    preValidation: async (req) => { viewer(req) },
+    schema: {
+      tags: ['ioc'], summary: 'Subscribe to the monthly analysis: by e-mail (PDF attached, with a link) and/or in the in-app inbox. You receive what your role may see.',
+      body: Type.Object({ channels: Type.Array(Type.Union(SUBSCRIPTION_CHANNELS.map((c) => Type.Literal(c))), { minItems: 1, maxItems: 2 }), email: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])) }),
+      response: { 200: SubscriptionOut, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },
+    },
+  }, async (req) => {
+    const p = viewer(req)
+    return presentSubscription(await ctx.db.transaction().execute((tx) => saveSubscription(tx, p.userId, req.body, actorOf(p), ctx.clock())))
+  })
+
+  app.delete('/api/ioc/subscription', {
+    preValidation: async (req) => { viewer(req) },
+    schema: { tags: ['ioc'], summary: 'Stop receiving the monthly analysis', response: { 200: SubscriptionOut, 401: ErrorSchema, 403: ErrorSchema } },
+  }, async (req) => {
+    const p = viewer(req)
+    await ctx.db.transaction().execute((tx) => removeSubscription(tx, p.userId, actorOf(p), ctx.clock()))
+    return presentSubscription(undefined)
   })
 
   app.get('/api/ioc/analyses', {

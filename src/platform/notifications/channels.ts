@@ -8,7 +8,11 @@ export interface OutgoingMessage {
   subject: string | null
   text: string
   link: string | null
+  /** Files sent with an e-mail (other channels carry the link only). */
+  attachments?: MessageAttachment[]
 }
+
+export interface MessageAttachment { filename: string; contentType: string; content: Buffer }
 
 /** A failure that no retry can fix (no configuration, address refused, subscription gone). */
 export class PermanentDeliveryError extends Error {
@@ -39,7 +43,8 @@ export function emailChannel(settings: Pick<NotificationSettings, 'smtpUrl' | 's
       if (!transport) throw new PermanentDeliveryError('SMTP_URL is not set')
       const text = msg.link ? `${msg.text}\n\n${msg.link}` : msg.text
       try {
-        const info = await transport.sendMail({ from: settings.smtpFrom, to, subject: msg.subject ?? msg.text.slice(0, 80), text, messageId: `<hoaban-${msg.id}@hoaban.local>` })
+        const attachments = msg.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType }))
+        const info = await transport.sendMail({ from: settings.smtpFrom, to, subject: msg.subject ?? msg.text.slice(0, 80), text, messageId: `<hoaban-${msg.id}@hoaban.local>`, ...(attachments?.length ? { attachments } : {}) })
         return String(info.response ?? info.messageId)
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode

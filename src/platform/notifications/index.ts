@@ -8,7 +8,7 @@ import { loadNotificationSettings } from './config.ts'
 import { activePushSubscriptions, buildChannels, deliverNotification, enqueueNotification, SEND_JOB } from './notifications.ts'
 
 export { enqueueNotification, checkNotification, getNotification, listInbox, vapidKeys, deliverNotification, buildChannels, SEND_JOB, CHANNELS, type ChannelKind, type NotificationRequest } from './notifications.ts'
-export { emailChannel, smsChannel, pushChannel, fillTemplate, PermanentDeliveryError, type NotificationChannel, type OutgoingMessage, type PushTarget } from './channels.ts'
+export { emailChannel, smsChannel, pushChannel, fillTemplate, PermanentDeliveryError, type MessageAttachment, type NotificationChannel, type OutgoingMessage, type PushTarget } from './channels.ts'
 export { loadNotificationSettings, type NotificationSettings } from './config.ts'
 export { notificationRoutes } from './routes.ts'
 

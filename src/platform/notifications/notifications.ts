@@ -4,7 +4,7 @@ import { appendAudit } from '../audit/audit-log.ts'
 import type { Db } from '../db/database.ts'
 import { badRequest } from '../http/errors.ts'
 import { enqueueJob } from '../jobs/job-runner.ts'
-import { emailChannel, PermanentDeliveryError, pushChannel, smsChannel, SubscriptionGoneError, type NotificationChannel, type OutgoingMessage, type PushTarget } from './channels.ts'
+import { emailChannel, PermanentDeliveryError, pushChannel, smsChannel, SubscriptionGoneError, type MessageAttachment, type NotificationChannel, type OutgoingMessage, type PushTarget } from './channels.ts'
 import type { NotificationSettings } from './config.ts'
 
 export const CHANNELS = ['email', 'sms', 'push', 'in_app'] as const
@@ -23,7 +23,12 @@ export interface NotificationRequest {
   /** The same key twice records and sends one message. */
   dedupeKey?: string
   maxAttempts?: number
+  /** E-mail only: up to 3 files, 10 MB each, kept with the message. */
+  attachments?: MessageAttachment[]
 }
+
+export const MAX_ATTACHMENTS = 3
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 const EMAIL = /^[^\s@<>]{1,64}@[^\s@<>]{1,255}$/
 const PHONE = /^\+?[0-9]{8,15}$/
@@ -45,6 +50,15 @@ export function checkNotification(n: NotificationRequest): void {
   if (n.channel === 'sms' && !(n.to.phone && PHONE.test(n.to.phone))) invalid('to.phone')
   if (n.channel === 'push' && !n.to.userId) invalid('to.userId')
   if (n.channel === 'in_app' && !n.to.userId && !n.to.unitCode) invalid('to.userId or to.unitCode')
+  if (n.attachments?.length) {
+    if (n.channel !== 'email') invalid('attachments (e-mail only)')
+    if (n.attachments.length > MAX_ATTACHMENTS) invalid(`attachments (at most ${MAX_ATTACHMENTS})`)
+    for (const a of n.attachments) {
+      if (!/^[^/\\\0\r\n]{1,200}$/.test(a.filename)) invalid('attachment filename')
+      if (!/^[\w.+-]+\/[\w.+-]+$/.test(a.contentType)) invalid('attachment content type')
+      if (!Buffer.isBuffer(a.content) || a.content.length === 0 || a.content.length > MAX_ATTACHMENT_BYTES) invalid(`attachment size (1 byte to ${MAX_ATTACHMENT_BYTES} bytes)`)
+    }
+  }
 }
 
 /**
@@ -64,6 +78,10 @@ export async function enqueueNotification(tx: Db, n: NotificationRequest, now: D
     returning id::text as id`.execute(tx)
   const id = rows[0]?.id
   if (!id) return null
+  for (const [i, a] of (n.attachments ?? []).entries()) {
+    await sql`insert into notification_attachments (message_id, position, filename, content_type, content)
+      values (${id}::bigint, ${i}, ${a.filename}, ${a.contentType}, ${a.content})`.execute(tx)
+  }
   if (!inApp) await enqueueJob(tx, SEND_JOB, { messageId: id }, { runAt: now, dedupeKey: `notification:${id}`, maxAttempts: (n.maxAttempts ?? 5) + 1 })
   await appendAudit(tx, { actor: 'system', action: 'notification.queued', entityType: 'notification', entityId: id, data: { channel: n.channel, dedupe_key: n.dedupeKey ?? null } }, now)
   return id
@@ -110,6 +128,12 @@ interface MessageRow {
   max_attempts: number
 }
 
+async function messageAttachments(db: Db, id: string): Promise<MessageAttachment[]> {
+  const { rows } = await sql<{ filename: string; content_type: string; content: Uint8Array }>`select filename, content_type, content from notification_attachments
+    where message_id = ${id}::bigint order by position`.execute(db)
+  return rows.map((r) => ({ filename: r.filename, contentType: r.content_type, content: Buffer.from(r.content) }))
+}
+
 async function recordAttempt(db: Db, id: string, ok: boolean, detail: string, now: Date): Promise<void> {
   await sql`insert into notification_attempts (message_id, at, ok, detail) values (${id}::bigint, ${now.toISOString()}, ${ok}, ${detail.slice(0, 1000)})`.execute(db)
 }
@@ -127,6 +151,7 @@ export async function deliverNotification(db: Db, channels: Channels, messageId:
   const m = rows[0]
   if (!m) return 'done'
   const msg: OutgoingMessage = { id: m.id, subject: m.subject, text: m.body, link: m.link }
+  if (m.channel === 'email') msg.attachments = await messageAttachments(db, m.id)
   try {
     let reply: string
     if (m.channel === 'email') reply = await channels.email.send(m.to_email!, msg)

@@ -95,6 +95,8 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   const flagList = h('ul', { class: 'escalations unit-flags' })
   const flagPanel = h('section', { class: 'wall-panel', hidden: true }, h('h2', null, t('flags')), flagList)
   const note = h('p', { class: 'hint' })
+  const communityBox = h('div', { class: 'community-box' })
+  const layerSlot = h('div')
   fill(main,
     h('div', { class: 'wall-grid', 'data-ready': 'false' },
       h('header', { class: 'wall-head' }, h('h1', null, t('title')), stamp,
@@ -103,17 +105,25 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
           h('a', { class: 'btn small secondary', href: '#/' }, t('exit')))),
       kpis,
       h('section', { class: 'wall-panel' }, h('h2', null, t('map')), mapBox,
-        h('p', { class: 'legend' }, h('span', { class: 'sw none' }), t('legendNone'), h('span', { class: 'sw open' }), t('legendOpen'), h('span', { class: 'sw overdue' }), t('legendOverdue'))),
+        h('p', { class: 'legend' }, h('span', { class: 'sw none' }), t('legendNone'), h('span', { class: 'sw open' }), t('legendOpen'), h('span', { class: 'sw overdue' }), t('legendOverdue')),
+        layerSlot),
       h('section', { class: 'wall-panel' }, h('h2', null, t('trend')), chartBox),
       h('section', { class: 'wall-panel' }, h('h2', null, t('byUnit')), tables),
       h('section', { class: 'wall-panel' }, h('h2', null, t('escalations')), esc),
       flagPanel,
+      h('section', { class: 'wall-panel', 'data-panel': 'community' }, h('h2', { class: 'community-title' }), communityBox),
       note),
   )
   const grid = main.querySelector<HTMLElement>('.wall-grid')!
   const mapP = import('../map.ts').then(({ createMap }) => createMap()).then((m) => (fill(mapBox, m.el), m))
   mapP.catch((e) => fill(mapBox, h('p', { class: 'hint' }, errorText(e))))
   const uplotP = import('uplot').then((m) => m.default)
+  // The village layer and the community panel come in their own chunk, after the first screen.
+  const communityP = import('./ioc-community.ts')
+  void communityP.then((c) => {
+    fill(layerSlot, c.villageLayer(mapP.catch(() => null)))
+    fill(main.querySelector<HTMLElement>('.community-title')!, c.communityTitle())
+  }).catch(() => undefined)
   let plot: { destroy(): void; setSize(s: { width: number; height: number }): void } | undefined
   let resizeTimer: ReturnType<typeof setTimeout> | undefined
   const onResize = () => {
@@ -188,6 +198,7 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   const refresh = async () => {
     if (!grid.isConnected) return clearInterval(timer)
     try {
+      void communityP.then((c) => c.communityPanel(communityBox)).catch((e) => fill(communityBox, h('p', { class: 'hint' }, errorText(e))))
       await draw(await loadWallData())
     } catch (e) {
       fill(note, h('span', { class: 'error' }, errorText(e)))

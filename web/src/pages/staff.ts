@@ -54,14 +54,16 @@ export async function renderStaff(main: HTMLElement, params: string[]): Promise<
   const who = h('div', { class: 'who' }, h('span', null, t('signedInAs', { name: me.display_name }), me.unit_code ? ` · ${unitName(units, me.unit_code)}` : ''), logout)
   if (!STAFF.includes(me.role)) return void fill(main, h('h1', null, t('staffTitle')), who, h('p', { class: 'error' }, t('notStaff')))
   const body = h('div')
-  const section = params[0] === 'docs' ? 'docs' : params[0] === 'hotline' ? 'hotline' : 'queue'
+  const section = params[0] === 'docs' ? 'docs' : params[0] === 'hotline' ? 'hotline' : params[0] === 'community' ? 'community' : 'queue'
   const sub = h('nav', { class: 'subnav', 'aria-label': t('staffTitle') },
     h('a', { href: '#/staff', 'aria-current': section === 'queue' ? 'page' : null }, ct('queue')),
     h('a', { href: '#/staff/docs', 'aria-current': section === 'docs' ? 'page' : null }, ct('documents')),
-    h('a', { href: '#/staff/hotline', 'aria-current': section === 'hotline' ? 'page' : null }, lang === 'en' ? 'Hotline' : 'Đường dây nóng'))
+    h('a', { href: '#/staff/hotline', 'aria-current': section === 'hotline' ? 'page' : null }, lang === 'en' ? 'Hotline' : 'Đường dây nóng'),
+    h('a', { href: '#/staff/community', 'aria-current': section === 'community' ? 'page' : null }, lang === 'en' ? 'Community teams' : 'Tổ công nghệ số'))
   fill(main, h('h1', null, t('staffTitle')), who, sub, body)
   if (params[0] === 'docs') await consoleDocuments(body, me)
   else if (params[0] === 'hotline') await (await import('./hotline.ts')).renderHotline(body, cats)
+  else if (params[0] === 'community') await (await import('./community.ts')).renderCommunity(body, me)
   else if (params[0] === 'd' && params[1]) await consoleDossier(body, params[1], units)
   else if (params[0]) await detail(body, params[0].toUpperCase(), cats, units, comms)
   else await consoleQueue(body, me, cats, units)
