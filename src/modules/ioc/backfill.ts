@@ -55,7 +55,7 @@ export async function rebuildRollups(db: Db): Promise<{ reports: number; dossier
           steps.push(...foldStep(item, s.at))
           item = { ...item, last_step: s.step, last_at: s.at }
         }
-        if (d.received_at) facts.push(...foldDossierReceived(item, d.received_at))
+        if (d.received_at) facts.push(...foldDossierReceived(item, d.received_at, d))
         if (d.resolved_at) facts.push(...foldDossierResolved(item, d.resolved_at, d.timeliness))
         if (d.status === 10) facts.push(...foldDossierReturned(item, stepTimes.filter((x) => x.code === d.code && x.to_status === 10).at(-1)?.at ?? d.resolved_at ?? d.submitted_at, d))
         if (![3, 7, 8, 10].includes(d.status)) await upsertOpenItem(tx, item)

@@ -6,7 +6,7 @@ import { medianFromBuckets } from './rollups.ts'
 
 /** Live indicators read from the roll-ups (never from the owning modules' big tables). */
 
-export const VARIABLES_766 = ['catalogue_total', 'catalogue_published', 'catalogue_fully_online', 'received', 'online_received', 'resolved', 'early', 'on_time', 'late', 'fee_required', 'paid_online', 'digitised', 'rating_count', 'satisfied'] as const
+export const VARIABLES_766 = ['catalogue_total', 'catalogue_published', 'catalogue_fully_online', 'received', 'online_received', 'resolved', 'early', 'on_time', 'late', 'fee_required', 'paid_online', 'digitised', 'reused', 'rating_count', 'satisfied'] as const
 export type Variable766 = (typeof VARIABLES_766)[number]
 
 export interface Indicator766Def { key: string; name_vi: string; name_en: string; weight: number; formula: string; note?: string; numerator: Variable766[]; denominator: Variable766[] }
@@ -79,7 +79,7 @@ export function periodRows(kind: 'facts' | 'buckets', p: Period, cols: readonly 
   return sql`(${sql.join(parts, sql` union all `)})`
 }
 
-const FACT_COLS = ['source', 'unit_code', 'category', 'channel', 'commune_code', 'received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised'] as const
+const FACT_COLS = ['source', 'unit_code', 'category', 'channel', 'commune_code', 'received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised', 'reused'] as const
 const BUCKET_COLS = ['source', 'unit_code', 'category', 'bucket', 'n'] as const
 
 async function catalogueVars(db: Db, at: Date) {
@@ -92,21 +92,21 @@ async function catalogueVars(db: Db, at: Date) {
 /** Decision 766 indicators for the province and each unit over [from, to]. */
 export async function indicators766(db: Db, defs: Indicator766Def[], period: Period, now: Date, unitCode?: string) {
   const unitFilter = unitCode ? sql`and unit_code = ${unitCode}` : sql``
-  const { rows } = await sql<{ source: string; unit_code: string; received: number; online_received: number; resolved: number; early: number; on_time: number; late: number; fee_required: number; paid_online: number; digitised: number; rating_count: number; satisfied: number }>`
+  const { rows } = await sql<{ source: string; unit_code: string; received: number; online_received: number; resolved: number; early: number; on_time: number; late: number; fee_required: number; paid_online: number; digitised: number; reused: number; rating_count: number; satisfied: number }>`
     select source, unit_code, sum(received)::int as received, sum(case when channel = 'online' then received else 0 end)::int as online_received,
       sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time, sum(late)::int as late,
-      sum(fee_required)::int as fee_required, sum(paid_online)::int as paid_online, sum(digitised)::int as digitised,
+      sum(fee_required)::int as fee_required, sum(paid_online)::int as paid_online, sum(digitised)::int as digitised, sum(reused)::int as reused,
       sum(rating_count)::int as rating_count, sum(satisfied)::int as satisfied
     from ${periodRows('facts', period, FACT_COLS, unitFilter)} f
     group by source, unit_code`.execute(db)
   const cat = await catalogueVars(db, now)
-  const zero = (): Record<Variable766, number> => ({ ...cat, received: 0, online_received: 0, resolved: 0, early: 0, on_time: 0, late: 0, fee_required: 0, paid_online: 0, digitised: 0, rating_count: 0, satisfied: 0 })
+  const zero = (): Record<Variable766, number> => ({ ...cat, received: 0, online_received: 0, resolved: 0, early: 0, on_time: 0, late: 0, fee_required: 0, paid_online: 0, digitised: 0, reused: 0, rating_count: 0, satisfied: 0 })
   const byUnit = new Map<string, Record<Variable766, number>>()
   const province = zero()
   for (const r of rows) {
     const v = byUnit.get(r.unit_code) ?? zero()
     const keys: Variable766[] = r.source === 'dossier'
-      ? ['received', 'online_received', 'resolved', 'early', 'on_time', 'late', 'fee_required', 'paid_online', 'digitised']
+      ? ['received', 'online_received', 'resolved', 'early', 'on_time', 'late', 'fee_required', 'paid_online', 'digitised', 'reused']
       : ['rating_count', 'satisfied']
     for (const k of keys) { v[k] += Number(r[k as keyof typeof r]); province[k] += Number(r[k as keyof typeof r]) }
     byUnit.set(r.unit_code, v)

@@ -372,7 +372,7 @@ describe('monthly analysis finds the planted effects', () => {
 /** Rows where the monthly level differs from the daily level summed per month (none expected). */
 async function monthlyMismatches(): Promise<number> {
   const db = platform.ctx.db
-  const c = 'received, resolved, early, on_time, late, rating_count, rating_sum, satisfied, fee_required, paid_online, digitised'
+  const c = 'received, resolved, early, on_time, late, rating_count, rating_sum, satisfied, fee_required, paid_online, digitised, reused'
   const sums = c.split(', ').map((x) => `sum(${x})::int`).join(', ')
   const facts = await sql<{ n: number }>`select count(*)::int as n from (
     (select month, source, unit_code, category, channel, commune_code, ${sql.raw(c)} from ioc_monthly_facts
@@ -496,6 +496,26 @@ describe('indicators', () => {
     assert.equal(body.province.indicators.reduce((a: number, i: { weight: number }) => a + i.weight, 0), 100)
     assert.equal((await platform.app.inject({ method: 'GET', url: '/api/ioc/indicators/766?from=2026-02-30' })).statusCode, 400)
     assert.equal((await platform.app.inject({ method: 'GET', url: '/api/ioc/indicators/766?from=2020-01-01&to=2026-01-01' })).json().error.code, 'PERIOD_TOO_LONG')
+  })
+
+  test('766 indicator 4.3: a dossier received with a component reused from the data store is counted once', async () => {
+    const unit = 'REUSE1'
+    const at = new Date(`${PERIOD}-12T02:00:00Z`)
+    const facts = new Map<string, DossierFactLike>()
+    const handle = dossierStatusHandler(async (_db, code) => facts.get(code))
+    const base: DossierFactLike = { procedure_code: SLOW.procedure, unit_code: unit, commune_code: null, channel: 'online', received_at: at, submitted_at: at, due_at: null, resolved_at: null, timeliness: null, fee_vnd: 0, payment_status: 'none', digitised_result: false }
+    facts.set('REUSE-A', { ...base, reused_components: 2 })
+    facts.set('REUSE-B', { ...base, reused_components: 0 })
+    for (const code of ['REUSE-A', 'REUSE-B']) {
+      const e = ev('dossier.status_changed', { code, from: 1, to: 2, unit_code: unit, step: 'handle', at: at.toISOString() }, at)
+      await platform.ctx.db.transaction().execute((tx) => handle(tx, e))
+      await platform.ctx.db.transaction().execute((tx) => handle(tx, e)) // delivered twice: counted once
+    }
+    clearAnswerCaches()
+    const body = (await platform.app.inject({ method: 'GET', url: `/api/ioc/indicators/766?from=${PERIOD}-01&to=${PERIOD}-28&unit=${unit}` })).json()
+    const reuse = body.units[0].indicators.find((i: { key: string }) => i.key === 'data_reuse')
+    assert.deepEqual([reuse.numerator, reuse.denominator, reuse.value], [1, 2, 0.5])
+    assert.equal(await monthlyMismatches(), 0)
   })
 
   test('field-report indicators by unit and category with median time to resolve', async () => {

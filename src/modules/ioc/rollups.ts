@@ -28,6 +28,8 @@ export interface FactDelta {
   fee_required?: number
   paid_online?: number
   digitised?: number
+  /** Dossiers received that reused an item of the citizen's data store (766 indicator 4.3). */
+  reused?: number
   /** Resolve-duration bucket of one resolved item (see DURATION_EDGES_HOURS). */
   bucket?: number
 }
@@ -47,7 +49,7 @@ export interface OpenItem {
   last_at: Date | null
 }
 
-const COUNTERS = ['received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised'] as const
+const COUNTERS = ['received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised', 'reused'] as const
 type Counter = (typeof COUNTERS)[number]
 
 /** Upper edges of the resolve-duration buckets, in hours; the last bucket is open-ended. */
@@ -122,6 +124,8 @@ export function foldReportFinished(item: Pick<OpenItem, 'unit_code' | 'category'
 export interface DossierFactLike {
   procedure_code: string; unit_code: string; commune_code: string | null; channel: string; received_at: Date | null; submitted_at: Date
   due_at: Date | null; resolved_at: Date | null; timeliness: 'early' | 'on_time' | 'late' | null; fee_vnd: number; payment_status: string; digitised_result: boolean
+  /** Components attached from the applicant's data store instead of uploaded (optional for older readers). */
+  reused_components?: number
 }
 
 export function dossierOpenItem(code: string, f: DossierFactLike, step: string | null, at: Date): OpenItem {
@@ -135,8 +139,8 @@ function dossierKey(item: Pick<OpenItem, 'unit_code' | 'category' | 'channel' | 
   return { day: vnDay(at), source: 'dossier', unit_code: item.unit_code, category: item.category, channel: item.channel, commune_code: item.commune_code }
 }
 
-export function foldDossierReceived(item: OpenItem, at: Date): FactDelta[] {
-  return [{ ...dossierKey(item, at), received: 1 }]
+export function foldDossierReceived(item: OpenItem, at: Date, f?: Pick<DossierFactLike, 'reused_components'>): FactDelta[] {
+  return [{ ...dossierKey(item, at), received: 1, ...((f?.reused_components ?? 0) > 0 ? { reused: 1 } : {}) }]
 }
 
 export function foldDossierResolved(item: OpenItem, at: Date, timeliness: 'early' | 'on_time' | 'late' | null): FactDelta[] {
@@ -326,7 +330,7 @@ export function dossierStatusHandler(readFact: DossierFactReader) {
     const steps = foldStep(item, at)
     if (p.to === 2) {
       item = { ...item, received_at: fact?.received_at ?? at, due_at: fact?.due_at ?? item.due_at }
-      facts.push(...foldDossierReceived(item, at))
+      facts.push(...foldDossierReceived(item, at, fact))
     }
     if (p.to === 9) facts.push(...foldDossierResolved(item, at, fact?.timeliness ?? null))
     if (p.to === 10 && fact) facts.push(...foldDossierReturned(item, at, fact))

@@ -44,10 +44,13 @@ export interface DossierFact {
   fee_vnd: number
   payment_status: string
   digitised_result: boolean
+  /** Components attached from the applicant's data store (kho dữ liệu) instead of uploaded. */
+  reused_components: number
 }
 
 const COLUMNS = sql`code, procedure_code, unit_code, commune_code, channel, status, received_at, submitted_at, due_at, resolved_at,
-  timeliness, fee_vnd::float8 as fee_vnd, payment_status, (result_document_id is not null) as digitised_result`
+  timeliness, fee_vnd::float8 as fee_vnd, payment_status, (result_document_id is not null) as digitised_result,
+  (select count(*)::int from dossier_files f where f.dossier_id = dossiers.id and f.reused_from is not null) as reused_components`
 
 export async function getDossierFact(db: Db, code: string): Promise<DossierFact | undefined> {
   const { rows } = await sql<DossierFact>`select ${COLUMNS} from dossiers where code = ${code}`.execute(db)
