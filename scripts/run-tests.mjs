@@ -2,6 +2,7 @@
 // Runs the test suites with node's built-in runner.
 //   unit: every src/**/*.test.ts on embedded PGlite (needs only Node).
 //   pg:   the same files on PostgreSQL (TEST_DATABASE_URL, default the local `test` database); fails if unreachable.
+//   resilience: test/resilience/*.test.ts (kills, restarts, full disks); fails if PostgreSQL is unreachable.
 //   e2e:  browser tests (test/e2e/*.e2e.ts) in Chromium; fails if Chromium is missing.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -34,6 +35,15 @@ if (mode === 'unit') {
     catch (e) { console.error('PostgreSQL is not reachable at TEST_DATABASE_URL:', e.message); process.exit(2) }`], { env, stdio: 'inherit' })
   if (check.status !== 0) process.exit(check.status ?? 2)
   files = find('src', '.test.ts')
+} else if (mode === 'resilience') {
+  // Kill/restart/disk-full scenarios (test/resilience/*.test.ts). They need PostgreSQL: fail, never skip.
+  env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test'
+  const check = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import pg from 'pg'
+    const c = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL, connectionTimeoutMillis: 5000 })
+    try { await c.connect(); await c.end() } catch (e) { console.error('PostgreSQL is not reachable at TEST_DATABASE_URL:', e.message); process.exit(2) }`], { env, stdio: 'inherit' })
+  if (check.status !== 0) process.exit(check.status ?? 2)
+  files = find('test/resilience', '.test.ts')
 } else if (mode === 'e2e') {
   if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
     console.error('Chromium not found at /usr/bin/chromium (apt-get install -y chromium); the e2e suite cannot run.')

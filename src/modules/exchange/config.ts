@@ -34,7 +34,8 @@ export function exchangeConfig(config: Config): ExchangeConfig {
     signingKeyPem: env.EXCHANGE_SIGNING_KEY || undefined,
     credentialKey: env.EXCHANGE_CREDENTIAL_KEY || undefined,
     dir: env.EXCHANGE_DIR || `${config.dataDir}/exchange`,
-    node: (env.EXCHANGE_NODE || `${hostname() || 'gw'}${config.nodeEnv === 'test' ? `-${process.pid}` : ''}`).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60),
+    // Two processes on one host must never share a message-log chain: the default includes the pid.
+    node: (env.EXCHANGE_NODE || `${hostname() || 'gw'}-${process.pid}`).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60),
     registryTtlMs: int(env.EXCHANGE_REGISTRY_TTL_MS, 2000),
     flushIntervalMs: int(env.EXCHANGE_LOG_FLUSH_MS, 200),
     rateLimitPerSystem: int(env.EXCHANGE_RATE_LIMIT_PER_SYSTEM, 60_000),

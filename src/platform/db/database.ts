@@ -58,6 +58,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 })
   // A dropped idle connection (server restart) must not crash the process.
   pool.on('error', () => {})
+  // A connection that dies while checked out (mid-transaction, between queries) emits 'error' on
+  // its client, where the pool's listener is not attached: without this, a PostgreSQL restart
+  // crashes the process. The query in flight fails and is answered 503 (see error-handler.ts).
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   await sql`select 1`.execute(db)
   return { db, kind: 'postgres', execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
