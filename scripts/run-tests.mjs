@@ -50,6 +50,10 @@ if (mode === 'unit') {
     process.exit(2)
   }
   files = find('test/e2e', '.e2e.ts')
+} else if (mode === 'fuzz') {
+  // Fuzzing over the OpenAPI routes on embedded PGlite; FUZZ_REQUESTS sets the number of requests.
+  delete env.TEST_DATABASE_URL
+  files = find('test/fuzz', '.test.ts')
 } else {
   console.error(`unknown mode ${mode}`)
   process.exit(2)

@@ -118,6 +118,31 @@ export function sessionCacheMs(env: Record<string, string | undefined>): number 
   return Number.isFinite(v) && v >= 0 ? Math.min(v, 60_000) : 2000
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * CSRF defence for cookie sessions: a state-changing request that carries the session cookie
+ * and comes from another site (Sec-Fetch-Site: cross-site, or an Origin whose host is not this
+ * host, or Origin `null`) is refused with 403 CSRF_REJECTED. Same-origin requests, requests
+ * without Origin/Sec-Fetch-Site (non-browser clients) and bearer/API-key callers pass.
+ */
+export function refuseCrossSiteCookieWrite(req: FastifyRequest): void {
+  if (SAFE_METHODS.has(req.method)) return
+  const site = req.headers['sec-fetch-site']
+  const origin = req.headers.origin
+  let cross = site === 'cross-site'
+  if (!cross && typeof origin === 'string' && origin !== '') {
+    try {
+      cross = origin === 'null' || new URL(origin).host !== new URL(`${req.protocol}://${req.host}`).host
+    } catch {
+      cross = true
+    }
+  }
+  if (cross) {
+    throw new AppError(403, 'CSRF_REJECTED', 'Yêu cầu từ trang web khác bị từ chối.', 'Cross-site request with a session cookie refused.')
+  }
+}
+
 /** Builds the resolver the platform calls on every request. */
 export function principalResolver(ctx: AppContext): PrincipalResolver {
   const ttl = sessionCacheMs(ctx.config.env)
@@ -126,6 +151,7 @@ export function principalResolver(ctx: AppContext): PrincipalResolver {
     if (key) return principalForApiKey(ctx.db, key)
     const token = sessionToken(req)
     if (!token || token.length > 200) return null
+    if (!req.headers.authorization?.startsWith('Bearer ')) refuseCrossSiteCookieWrite(req)
     const hash = sha256(token)
     const now = ctx.clock()
     const wall = Date.now()

@@ -32,9 +32,16 @@ export function toAppError(err: unknown): AppError {
     case '22008':
     case '22001': // string_data_right_truncation
     case '22023':
+    case '22021': // character_not_in_repertoire (a NUL byte in a string)
+    case '22P05': // untranslatable_character
       return new AppError(400, 'INVALID_VALUE', 'Giá trị không hợp lệ.', 'A value in the request is invalid.')
     case '23505':
       return new AppError(409, 'CONFLICT', 'Dữ liệu đã tồn tại.', 'This record already exists.')
+    case '23503': // foreign_key_violation: the request names something that does not exist (or is still used)
+      return new AppError(409, 'REFERENCE_CONFLICT', 'Dữ liệu tham chiếu không tồn tại hoặc đang được sử dụng.', 'A referenced record does not exist or is still in use.')
+    case '23514': // check_violation
+    case '23502': // not_null_violation
+      return new AppError(400, 'INVALID_VALUE', 'Giá trị không hợp lệ.', 'A value in the request is invalid.')
     case '40001':
     case '40P01':
       return new AppError(503, 'RETRY', 'Xung đột tạm thời, vui lòng thử lại.', 'Temporary conflict; please retry.', undefined, { 'retry-after': '1' })
