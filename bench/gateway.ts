@@ -22,6 +22,7 @@ const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { 
 s.keepAliveTimeout = 60000
 s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })))
 process.on('SIGTERM', () => process.exit(0))
+process.on('message', () => process.send(process.cpuUsage()))
 `
 
 /** The gateway process: platform + registry seeded through the module's functions; prints its URL and a key. */
@@ -53,6 +54,7 @@ async function serve(): Promise<void> {
     return caller.apiKey
   })
   await platform.app.listen({ port: 0, host: '127.0.0.1' })
+  process.on('message', () => process.send!(process.cpuUsage()))
   const port = (platform.app.server.address() as { port: number }).port
   console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, key: apiKey, db: scratch ? 'postgres' : 'pglite' }))
   process.once('SIGTERM', async () => {
@@ -85,6 +87,14 @@ function firstLine(child: ChildProcess): Promise<Record<string, string>> {
   })
 }
 
+/** user+system CPU µs of a child process, asked over IPC. */
+function cpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve((m as { user: number; system: number }).user + (m as { user: number; system: number }).system))
+    child.send('cpu')
+  })
+}
+
 async function throughput(url: string, headers: Record<string, string>, seconds: number, connections: number) {
   const r = await autocannon({ url, headers, duration: seconds, connections })
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, total: r.requests.total }
@@ -110,11 +120,11 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
   const seconds = opts.seconds ?? 5
   const connections = opts.connections ?? 10
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-gw-'))
-  const provider = spawn(process.execPath, ['-e', PROVIDER], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const provider = spawn(process.execPath, ['-e', PROVIDER], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const { port } = await firstLine(provider)
   const providerUrl = `http://127.0.0.1:${port}`
   const gateway = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
-    env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   try {
     const gw = await firstLine(gateway)
@@ -127,8 +137,15 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
     await throughput(proxied, key, 2, connections)
     const latDirect = await latency(providerUrl, '/records/42', {}, n)
     const latGateway = await latency(gw.url, '/gw/SYT/patients/records/42', key, n)
+    const p0 = await cpu(provider)
     const tDirect = await throughput(direct, {}, seconds, connections)
+    const p1 = await cpu(provider)
+    const g0 = await cpu(gateway)
     const tGateway = await throughput(proxied, key, seconds, connections)
+    const g1 = await cpu(gateway)
+    const p2 = await cpu(provider)
+    // CPU µs per request: the provider's own cost (direct run) and the gateway process's (proxied run).
+    const cpuUs = { provider: (p1 - p0) / tDirect.total, gateway: (g1 - g0) / tGateway.total, providerWhenProxied: (p2 - p1) / tGateway.total }
     // Context: the platform's cheapest route (GET /healthz, no database) in the same process.
     const tFloor = await throughput(`${gw.url}/healthz`, {}, seconds, connections)
     const exitLine = new Promise<Record<string, unknown>>((resolve) => {
@@ -145,6 +162,7 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
       db: gw.db, seconds, connections,
       latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },
       throughput: { direct: tDirect, gateway: tGateway, platformHealthz: tFloor, ratio: tGateway.rps / tDirect.rps, ratioToHealthz: tGateway.rps / tFloor.rps },
+      cpu_us_per_request: cpuUs,
       log,
     }
   } finally {
@@ -168,5 +186,6 @@ if (process.argv[2] === 'serve') {
     `| platform GET /healthz (context) | ${r.throughput.platformHealthz.rps.toFixed(0)} | | | |`,
     '',
     `Added at p50: ${f(r.latency.added_p50_ms)} ms (goal ≤ 1 ms). Rate: ${(r.throughput.ratio * 100).toFixed(1)}% of direct (goal ≥ 70%), ${(r.throughput.ratioToHealthz * 100).toFixed(1)}% of the platform's /healthz. Log: ${r.log.logged} records, chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.`,
+    `CPU per request: gateway process ${r.cpu_us_per_request.gateway.toFixed(0)} µs, provider ${r.cpu_us_per_request.provider.toFixed(0)} µs.`,
   ].join('\n'))
 }

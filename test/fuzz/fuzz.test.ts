@@ -85,9 +85,12 @@ function multipartOf(fields: unknown, file: NonNullable<FuzzRequest['file']>): {
   return { payload: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` }
 }
 
+/** Lone surrogates replaced by U+FFFD, so encodeURIComponent never throws (String#toWellFormed, typed for ES2024). */
+const wellFormed = (v: string) => v.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+
 /** Sends one generated request; returns its status. Exported shape used by regressions.test.ts. */
 export async function send(p: Platform, op: Pick<Op, 'method' | 'path'>, r: Omit<FuzzRequest, 'op' | 'role'>, headers: Record<string, string>) {
-  const url = op.path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(String(r.path[k] ?? 'x').toWellFormed()))
+  const url = op.path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(wellFormed(String(r.path[k] ?? 'x'))))
   const qs = new URLSearchParams()
   for (const [k, v] of Object.entries(r.query)) for (const one of Array.isArray(v) ? v : [v]) qs.append(k, typeof one === 'object' && one !== null ? JSON.stringify(one) : String(one))
   const h: Record<string, string> = { ...headers }

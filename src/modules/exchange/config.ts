@@ -21,6 +21,8 @@ export interface ExchangeConfig {
   healthCron: string
   /** Keep-alive connections per provider origin. */
   connectionsPerProvider: number
+  /** Answer /gw/ on the raw node:http listener before Fastify (default on). */
+  lean: boolean
 }
 
 function int(v: string | undefined, d: number): number {
@@ -41,5 +43,6 @@ export function exchangeConfig(config: Config): ExchangeConfig {
     rateLimitPerSystem: int(env.EXCHANGE_RATE_LIMIT_PER_SYSTEM, 60_000),
     healthCron: env.EXCHANGE_HEALTH_CRON || '*/5 * * * *',
     connectionsPerProvider: int(env.EXCHANGE_CONNECTIONS_PER_PROVIDER, 32),
+    lean: env.EXCHANGE_LEAN !== 'false',
   }
 }

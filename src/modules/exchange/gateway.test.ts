@@ -14,7 +14,10 @@ import { complianceModule } from '../compliance/index.ts'
 import { geoModule } from '../geo/index.ts'
 import { identityModule } from '../identity/index.ts'
 import { createTestUser, type TestUser } from '../identity/test-factories.ts'
-import { forwardedPath } from './gateway.ts'
+import { createServer } from 'node:http'
+import { exchangeConfig } from './config.ts'
+import { forwardedPath, type GatewayDeps } from './gateway.ts'
+import { installLeanGateway, SystemRateLimiter } from './lean-gateway.ts'
 import { exchangeModule, exchangeRuntime } from './index.ts'
 import { MessageLog, readLogRows, verifyMessageLog } from './message-log.ts'
 import { loadSigningKey } from './signing.ts'
@@ -80,6 +83,62 @@ test('a known caller with a valid right reaches the provider, which learns who c
   // A provider's 4xx/5xx is passed through as is.
   const s = await gw('/status/404', caller.api_key)
   assert.equal(s.status, 404)
+})
+
+test('the lean listener answers /gw/ first; the Fastify route (inject) gives the same answer', async () => {
+  const viaSocket = await gw('/records?x=1', caller.api_key)
+  const viaInject = await platform.app.inject({ method: 'GET', url: '/gw/SYT/patients/records?x=1', headers: { 'x-exchange-key': caller.api_key } })
+  assert.equal(viaSocket.status, 200)
+  assert.equal(viaInject.statusCode, 200)
+  assert.equal(viaSocket.json().url, viaInject.json().url)
+  assert.equal(viaSocket.json().headers['x-hoaban-client'], 'SXD/permits')
+  assert.equal(viaInject.json().headers['x-hoaban-client'], 'SXD/permits')
+  const refused = await gw('/records', 'hbx_nothing.nothing')
+  const refusedInject = await platform.app.inject({ method: 'GET', url: '/gw/SYT/patients/records', headers: { 'x-exchange-key': 'hbx_nothing.nothing' } })
+  assert.equal(refused.status, refusedInject.statusCode)
+  assert.equal(refused.json().error.code, refusedInject.json().error.code)
+  // other paths still go to Fastify
+  const other = await rawCall(base, 'GET', '/api/exchange/log/public-key')
+  assert.equal(other.status, 200)
+})
+
+test('per-system rate limit on the lean path: 429 RATE_LIMITED in vi + en, other systems unaffected, logged', async () => {
+  const rt = exchangeRuntime(platform.ctx)
+  const cfg = { ...exchangeConfig(platform.ctx.config), rateLimitPerSystem: 2 }
+  const deps: GatewayDeps = { cfg, registry: rt.registry, log: rt.log, pools: rt.pools, clock: platform.ctx.clock }
+  const server = createServer((_req, res) => { res.statusCode = 418; res.end() })
+  installLeanGateway(server, deps)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const b = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  try {
+    const hit = (key: string) => rawCall(b, 'GET', '/gw/SYT/patients/records', { 'x-exchange-key': key })
+    assert.equal((await hit(caller.api_key)).status, 200)
+    assert.equal((await hit(caller.api_key)).status, 200)
+    const third = await hit(caller.api_key)
+    assert.equal(third.status, 429)
+    assert.equal(third.json().error.code, 'RATE_LIMITED')
+    assert.match(third.json().error.message_vi, /quá nhiều/)
+    assert.match(third.json().error.message_en, /too many/)
+    assert.ok(Number(third.headers['retry-after']) >= 1)
+    assert.equal((await hit(grouped.api_key)).status, 200)
+    assert.equal((await rawCall(b, 'GET', '/elsewhere')).status, 418)
+    await rt.log.flush()
+    const { rows } = await sql<{ n: string }>`select count(*)::text as n from exchange_message_log where record like ${'%"outcome":"RATE_LIMITED"%'}`.execute(platform.ctx.db)
+    assert.ok(Number(rows[0].n) >= 1)
+  } finally {
+    await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) })
+  }
+})
+
+test('rate limiter windows: a new minute starts a new count', () => {
+  let t = 120_000
+  const l = new SystemRateLimiter(1, () => t)
+  assert.equal(l.take('a'), true)
+  assert.equal(l.take('a'), false)
+  assert.equal(l.take('b'), true)
+  assert.equal(l.retryAfter(), 60)
+  t += 60_000
+  assert.equal(l.take('a'), true)
 })
 
 test('unknown callers get 401, callers without a valid right 403, unknown services 404', async () => {

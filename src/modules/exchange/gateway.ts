@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -30,7 +31,7 @@ export const GATEWAY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as cons
 /** The gateway never accepts more than this, whatever a service allows. */
 const HARD_BODY_LIMIT = 50 * 1024 * 1024
 
-interface CallState {
+export interface CallState {
   started: number
   at: Date
   requestId: string
@@ -50,7 +51,7 @@ declare module 'fastify' {
   }
 }
 
-const err = (status: number, code: string, vi: string, en: string, details?: unknown) => new AppError(status, code, vi, en, details)
+export const err = (status: number, code: string, vi: string, en: string, details?: unknown) => new AppError(status, code, vi, en, details)
 
 /** Keep-alive connection pools, one per provider origin. */
 export class ProviderPools {
@@ -150,25 +151,7 @@ export function strongestGrant(rights: Pick<RightRow, 'access_level' | 'can_writ
   return g
 }
 
-/**
- * Every header the gateway adds for the provider, in one place: who calls, which call, which
- * service, what the caller's rights open, and the provider credential when the service has one.
- */
-export function providerHeaders(c: { client: string; requestId: string; grant?: Grant }, service: ServiceRow): Record<string, string> {
-  const h: Record<string, string> = {
-    [CLIENT_HEADER]: c.client,
-    [REQUEST_ID_HEADER]: c.requestId,
-    [SERVICE_HEADER]: `${service.member_code}/${service.code}/${service.version}`,
-  }
-  if (c.grant) {
-    h[ACCESS_LEVEL_HEADER] = c.grant.access_level
-    h[CAN_WRITE_HEADER] = String(c.grant.can_write)
-  }
-  if (service.provider_credential) h[PROVIDER_CREDENTIAL_HEADER] = service.provider_credential
-  return h
-}
-
-function readLimited(stream: Readable, limit: number): Promise<Buffer> {
+export function readLimited(stream: Readable, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -187,7 +170,7 @@ function readLimited(stream: Readable, limit: number): Promise<Buffer> {
   })
 }
 
-const tooLarge = (limit: number) => err(413, 'REQUEST_TOO_LARGE', `Nội dung gửi vượt quá ${limit} byte cho phép của dịch vụ.`, `The request body exceeds the service's limit of ${limit} bytes.`, { limit })
+export const tooLarge = (limit: number) => err(413, 'REQUEST_TOO_LARGE', `Nội dung gửi vượt quá ${limit} byte cho phép của dịch vụ.`, `The request body exceeds the service's limit of ${limit} bytes.`, { limit })
 
 export interface GatewayDeps {
   cfg: ExchangeConfig
@@ -197,7 +180,159 @@ export interface GatewayDeps {
   clock: () => Date
 }
 
-/** The proxy `/gw/{provider}/{service}/*`. Its own scope: raw bodies of any type, no compression. */
+export function newCall(clock: () => Date): CallState {
+  return { started: performance.now(), at: clock(), requestId: randomUUID(), client: 'unknown', provider: '', service: '', path: '' }
+}
+
+/** Appends one call to the signed message log. */
+export function recordCall(log: MessageLog, c: CallState, method: string, status: number, outcome: string, reqBody: Buffer, resBody: Buffer, store: boolean): void {
+  c.recorded = true
+  const facts: CallFacts = {
+    at: c.at.toISOString(), request_id: c.requestId, client: c.client, provider: c.provider, service: c.service, method, path: c.path,
+    status, outcome, request_bytes: reqBody.length, response_bytes: resBody.length, duration_ms: Math.round((performance.now() - c.started) * 1000) / 1000,
+    request_sha256: sha256Hex(reqBody), response_sha256: sha256Hex(resBody),
+  }
+  log.append(facts, store ? { request: reqBody, response: resBody } : undefined)
+}
+
+/**
+ * Every check made before the body is read (both the lean listener and the Fastify route use it):
+ * path traversal, header injection, caller / right / suspension from the in-memory registry, mTLS,
+ * declared size. Fills `c`; a refusal is logged and thrown as an AppError.
+ */
+export async function authorizeCall(c: CallState, method: string, rawUrl: string, headers: IncomingHttpHeaders, socket: unknown, deps: GatewayDeps): Promise<ServiceRow> {
+  try {
+    const p = forwardedPath(rawUrl)
+    c.provider = p.provider.slice(0, 60)
+    c.service = p.service.slice(0, 60)
+    c.path = `/${p.rest}${p.query}`.slice(0, 2000)
+    for (const k in headers) {
+      const v = headers[k]
+      if ((Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && /[\r\n\0]/.test(x))) {
+        throw badRequest('HEADER_INJECTION', `Tiêu đề ${k} chứa ký tự xuống dòng.`, `Header ${k} contains line breaks.`)
+      }
+    }
+    const snap = await deps.registry.get()
+    const key = headers[KEY_HEADER]
+    const sock = socket as Partial<TLSSocket>
+    const fp = typeof sock.getPeerCertificate === 'function' ? (sock.getPeerCertificate()?.fingerprint256 ?? null) : null
+    const { service, grant } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp, (system) => {
+      c.system = system
+      c.client = `${system.member_code}/${system.code}`
+    })
+    c.target = service
+    c.grant = grant
+    const declared = Number(headers['content-length'] ?? 0)
+    if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)
+    return service
+  } catch (e) {
+    if (e instanceof AppError) recordCall(deps.log, c, method, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
+    throw e
+  }
+}
+
+const headerList = (v: string | undefined) => new Set(String(v ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean))
+
+/**
+ * ALL the headers a provider receives, built here and only here: the caller's end-to-end headers
+ * minus hop-by-hop ones, platform credentials and anything spoofing the gateway's own `x-hoaban-*`;
+ * then the gateway's identification of the caller, the request and the service.
+ */
+export function providerHeaders(incoming: IncomingHttpHeaders, call: { client: string; requestId: string; grant?: Grant }, service: ServiceRow): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const connectionNamed = headerList(incoming.connection)
+  for (const k in incoming) {
+    const v = incoming[k]
+    if (v === undefined || HOP_BY_HOP.has(k) || REQUEST_DROP.has(k) || connectionNamed.has(k) || k.startsWith('x-hoaban-')) continue
+    headers[k] = Array.isArray(v) ? v.join(', ') : v
+  }
+  headers[CLIENT_HEADER] = call.client
+  headers[REQUEST_ID_HEADER] = call.requestId
+  headers[SERVICE_HEADER] = `${service.member_code}/${service.code}/${service.version}`
+  // What the caller's rights open (registries apply it per field), and the provider credential.
+  if (call.grant) {
+    headers[ACCESS_LEVEL_HEADER] = call.grant.access_level
+    headers[CAN_WRITE_HEADER] = String(call.grant.can_write)
+  }
+  if (service.provider_credential) headers[PROVIDER_CREDENTIAL_HEADER] = service.provider_credential
+  return headers
+}
+
+/** The provider's answer headers that go back to the caller, plus the gateway's request id. */
+export function answerHeaders(res: Record<string, string | string[] | undefined>, requestId: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  const named = headerList(res.connection as string | undefined)
+  for (const k in res) {
+    const v = res[k]
+    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith('x-hoaban-')) continue
+    out[k] = v
+  }
+  out[REQUEST_ID_HEADER] = requestId
+  return out
+}
+
+export interface ProviderAnswer { status: number; headers: Record<string, string | string[]>; body: Buffer }
+
+/**
+ * Sends an authorized call to its provider over the keep-alive pool: timeout, response size limit,
+ * retries only of idempotent methods and only when the connection could not be made. Logs the call
+ * (signed) before returning, so no answered call is missing from the log.
+ */
+export async function dispatch(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {
+  const service = c.target!
+  const headers = providerHeaders(incoming, c, service)
+  const base = new URL(service.base_url)
+  const path = `${base.pathname === '/' ? '' : base.pathname}${c.path}`
+  const pool = deps.pools.get(base.origin)
+  const signal = AbortSignal.timeout(service.timeout_ms)
+  const fail = (status: number, code: string, vi: string, en: string) => {
+    recordCall(deps.log, c, method, status, code, body, Buffer.alloc(0), false)
+    return err(status, code, vi, en, { request_id: c.requestId })
+  }
+  const tooBig = () => fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
+  let attempt = 0
+  for (;;) {
+    try {
+      const res = await pool.request({ path, method: method as 'GET', headers, body: body.length > 0 ? body : undefined, signal, headersTimeout: service.timeout_ms, bodyTimeout: service.timeout_ms })
+      const declared = Number(res.headers['content-length'] ?? 0)
+      if (declared > service.max_response_bytes) {
+        res.body.destroy()
+        throw tooBig()
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length
+        if (size > service.max_response_bytes) {
+          res.body.destroy()
+          throw tooBig()
+        }
+        chunks.push(chunk as Buffer)
+      }
+      const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+      recordCall(deps.log, c, method, res.statusCode, 'OK', body, out, service.store_bodies)
+      return { status: res.statusCode, headers: answerHeaders(res.headers, c.requestId), body: out }
+    } catch (e) {
+      if (e instanceof AppError) throw e
+      const code = (e as { code?: string }).code ?? ''
+      const name = (e as Error).name
+      if (signal.aborted || name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw fail(504, 'UPSTREAM_TIMEOUT', `Dịch vụ không trả lời trong ${service.timeout_ms} ms.`, `The provider did not answer within ${service.timeout_ms} ms.`)
+      }
+      if (CONNECT_ERRORS.has(code) && IDEMPOTENT.has(method) && attempt < 2) {
+        attempt++
+        await new Promise((r) => setTimeout(r, 50 * attempt))
+        continue
+      }
+      throw fail(502, 'UPSTREAM_UNAVAILABLE', 'Không kết nối được tới dịch vụ.', `The provider could not be reached (${code || name}).`)
+    }
+  }
+}
+
+/**
+ * The proxy `/gw/{provider}/{service}/*` as a Fastify route: documented in OpenAPI and reached by
+ * `inject`; on a listening server the lean listener (lean-gateway.ts) answers these paths first.
+ */
 export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers()
@@ -206,59 +341,20 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
       readLimited(payload, limit).then((b) => done(null, b), (e: Error) => done(e))
     })
 
-    const record = (req: FastifyRequest, status: number, outcome: string, reqBody: Buffer, resBody: Buffer, store: boolean) => {
-      const c = req.exchangeCall!
-      c.recorded = true
-      const facts: CallFacts = {
-        at: c.at.toISOString(), request_id: c.requestId, client: c.client, provider: c.provider, service: c.service, method: req.method, path: c.path,
-        status, outcome, request_bytes: reqBody.length, response_bytes: resBody.length, duration_ms: Math.round((performance.now() - c.started) * 1000) / 1000,
-        request_sha256: sha256Hex(reqBody), response_sha256: sha256Hex(resBody),
-      }
-      deps.log.append(facts, store ? { request: reqBody, response: resBody } : undefined)
-    }
-
-    const authorize = async (req: FastifyRequest) => {
-      const c: CallState = { started: performance.now(), at: deps.clock(), requestId: randomUUID(), client: 'unknown', provider: '', service: '', path: '' }
-      req.exchangeCall = c
-      try {
-        const p = forwardedPath(req.raw.url ?? req.url)
-        c.provider = p.provider.slice(0, 60)
-        c.service = p.service.slice(0, 60)
-        c.path = `/${p.rest}${p.query}`.slice(0, 2000)
-        for (const [k, v] of Object.entries(req.headers)) {
-          if ((Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && /[\r\n\0]/.test(x))) {
-            throw badRequest('HEADER_INJECTION', `Tiêu đề ${k} chứa ký tự xuống dòng.`, `Header ${k} contains line breaks.`)
-          }
-        }
-        const snap = await deps.registry.get()
-        const key = req.headers[KEY_HEADER]
-        const sock = req.raw.socket as Partial<TLSSocket>
-        const fp = typeof sock.getPeerCertificate === 'function' ? (sock.getPeerCertificate()?.fingerprint256 ?? null) : null
-        const { service, grant } = decideAccess(snap, typeof key === 'string' ? key : undefined, p.provider, p.service, c.at, fp, (system) => {
-          c.system = system
-          c.client = `${system.member_code}/${system.code}`
-        })
-        c.target = service
-        c.grant = grant
-        const declared = Number(req.headers['content-length'] ?? 0)
-        if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)
-      } catch (e) {
-        if (e instanceof AppError) record(req, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
-        throw e
-      }
-    }
-
     scope.route({
       method: [...GATEWAY_METHODS],
       url: '/gw/:provider/:service/*',
       bodyLimit: HARD_BODY_LIMIT,
       // The provider's own headers pass through; the web-page headers (CSP…) are not for API calls.
       helmet: false,
-      onRequest: authorize,
+      onRequest: async (req: FastifyRequest) => {
+        req.exchangeCall = newCall(deps.clock)
+        await authorizeCall(req.exchangeCall, req.method, req.raw.url ?? req.url, req.headers, req.raw.socket, deps)
+      },
       // A call refused after authorization by something else (e.g. a chunked body over the limit
       // while it was read) is logged once its answer is sent, with the status it got.
       onResponse: async (req: FastifyRequest, reply: FastifyReply) => {
-        if (req.exchangeCall && !req.exchangeCall.recorded) record(req, reply.statusCode, reply.statusCode === 413 ? 'REQUEST_TOO_LARGE' : 'GATEWAY_ERROR', Buffer.alloc(0), Buffer.alloc(0), false)
+        if (req.exchangeCall && !req.exchangeCall.recorded) recordCall(deps.log, req.exchangeCall, req.method, reply.statusCode, reply.statusCode === 413 ? 'REQUEST_TOO_LARGE' : 'GATEWAY_ERROR', Buffer.alloc(0), Buffer.alloc(0), false)
       },
       config: {
         compress: false,
@@ -275,77 +371,16 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
         tags: ['exchange'],
         summary: 'The exchange gateway (LGSP): forwards a call to a provider service if the calling system is known, has a valid right and is not suspended',
         description: `Authenticate with the system's key in the X-Exchange-Key header. The provider receives ${CLIENT_HEADER}: {member}/{system} and ${REQUEST_ID_HEADER}. ` +
-          'Errors: 401 unknown caller, 403 NO_RIGHT / RIGHT_NOT_VALID / SUSPENDED_<rule>, 404 unknown service, 400 PATH_TRAVERSAL / HEADER_INJECTION, 413 REQUEST_TOO_LARGE, 502 UPSTREAM_UNAVAILABLE / RESPONSE_TOO_LARGE, 504 UPSTREAM_TIMEOUT. Every call is in the signed message log.',
+          'Errors: 401 unknown caller, 403 NO_RIGHT / RIGHT_NOT_VALID / SUSPENDED_<rule>, 404 unknown service, 400 PATH_TRAVERSAL / HEADER_INJECTION, 413 REQUEST_TOO_LARGE, 429 RATE_LIMITED, 502 UPSTREAM_UNAVAILABLE / RESPONSE_TOO_LARGE, 504 UPSTREAM_TIMEOUT. Every call is in the signed message log.',
         params: Type.Object({ provider: Type.String({ maxLength: 60 }), service: Type.String({ maxLength: 60 }), '*': Type.String({ maxLength: 4000 }) }),
         headers: Type.Object({ 'x-exchange-key': Type.Optional(Type.String({ maxLength: 200 })) }),
-        response: { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 502: ErrorSchema, 504: ErrorSchema },
+        response: { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 502: ErrorSchema, 504: ErrorSchema },
       },
-      handler: async (req: FastifyRequest, reply: FastifyReply) => forward(req, reply, deps, record),
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+        const a = await dispatch(req.exchangeCall!, req.method, req.headers, body, deps)
+        return reply.status(a.status).headers(a.headers).send(a.body)
+      },
     })
   })
-}
-
-async function forward(req: FastifyRequest, reply: FastifyReply, deps: GatewayDeps, record: (req: FastifyRequest, status: number, outcome: string, reqBody: Buffer, resBody: Buffer, store: boolean) => void): Promise<FastifyReply> {
-  const c = req.exchangeCall!
-  const service = c.target!
-  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-  const headers: Record<string, string> = {}
-  const connectionNamed = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean))
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || REQUEST_DROP.has(k) || connectionNamed.has(k) || k.startsWith('x-hoaban-')) continue
-    headers[k] = Array.isArray(v) ? v.join(', ') : v
-  }
-  Object.assign(headers, providerHeaders(c, service))
-  const base = new URL(service.base_url)
-  const path = `${base.pathname === '/' ? '' : base.pathname}${c.path}`
-  const pool = deps.pools.get(base.origin)
-  const signal = AbortSignal.timeout(service.timeout_ms)
-  const fail = (status: number, code: string, vi: string, en: string) => {
-    record(req, status, code, body, Buffer.alloc(0), false)
-    return err(status, code, vi, en, { request_id: c.requestId })
-  }
-  let attempt = 0
-  for (;;) {
-    try {
-      const res = await pool.request({ path, method: req.method as 'GET', headers, body: body.length > 0 ? body : undefined, signal, headersTimeout: service.timeout_ms, bodyTimeout: service.timeout_ms })
-      const declared = Number(res.headers['content-length'] ?? 0)
-      if (declared > service.max_response_bytes) {
-        res.body.destroy()
-        throw fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
-      }
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length
-        if (size > service.max_response_bytes) {
-          res.body.destroy()
-          throw fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
-        }
-        chunks.push(chunk as Buffer)
-      }
-      const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-      const resConnection = new Set(String(res.headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()))
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (v === undefined || HOP_BY_HOP.has(k) || resConnection.has(k) || k.startsWith('x-hoaban-')) continue
-        reply.header(k, v)
-      }
-      reply.header(REQUEST_ID_HEADER, c.requestId)
-      // Signed and journaled before the answer leaves: no answered call is missing from the log.
-      record(req, res.statusCode, 'OK', body, out, service.store_bodies)
-      return reply.status(res.statusCode).send(out)
-    } catch (e) {
-      if (e instanceof AppError) throw e
-      const code = (e as { code?: string }).code ?? ''
-      const name = (e as Error).name
-      if (signal.aborted || name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        throw fail(504, 'UPSTREAM_TIMEOUT', `Dịch vụ không trả lời trong ${service.timeout_ms} ms.`, `The provider did not answer within ${service.timeout_ms} ms.`)
-      }
-      if (CONNECT_ERRORS.has(code) && IDEMPOTENT.has(req.method) && attempt < 2) {
-        attempt++
-        await new Promise((r) => setTimeout(r, 50 * attempt))
-        continue
-      }
-      throw fail(502, 'UPSTREAM_UNAVAILABLE', 'Không kết nối được tới dịch vụ.', `The provider could not be reached (${code || name}).`)
-    }
-  }
 }

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import type { AppContext, Module } from '../../platform/module.ts'
 import { SUSPENSION_LIFTED, SUSPENSION_STARTED } from '../compliance/index.ts'
 import { exchangeConfig } from './config.ts'
-import { gatewayRoutes, ProviderPools } from './gateway.ts'
+import { gatewayRoutes, ProviderPools, type GatewayDeps } from './gateway.ts'
+import { installLeanGateway } from './lean-gateway.ts'
 import { MessageLog } from './message-log.ts'
 import { createMember, createService, createSystem, getMember, listServices, listSystems, RegistryCache, removeSuspension, upsertSuspension, type SuspensionRow } from './registry.ts'
 import { newProviderCredential, setProviderCredential } from './provider-credentials.ts'
@@ -60,7 +61,10 @@ export const exchangeModule: Module = {
     const rt = exchangeRuntime(ctx)
     const cfg = exchangeConfig(ctx.config)
     await exchangeAdminRoutes(app, ctx, { registry: rt.registry, key: rt.key, credentialKey: rt.credentialKey })
-    await gatewayRoutes(app, { cfg, registry: rt.registry, log: rt.log, pools: rt.pools, clock: ctx.clock })
+    const deps: GatewayDeps = { cfg, registry: rt.registry, log: rt.log, pools: rt.pools, clock: ctx.clock }
+    await gatewayRoutes(app, deps)
+    // On a listening server /gw/ is answered before Fastify (EXCHANGE_LEAN=false turns it off).
+    if (cfg.lean) installLeanGateway(app.server, deps)
     app.addHook('onClose', async () => {
       await rt.pools.close()
       await rt.log.close()
