@@ -389,14 +389,14 @@ export interface TeamRegistryRow {
 /**
  * The public registry of community digital technology teams (tổ công nghệ số cộng đồng), for the
  * open-data portal: each team with its place, how many members and from which organisations, and
- * its partner companies. Personal data of members is never part of it.
+ * its partner companies. Personal data of members is never part of it, nor are demo teams.
  */
 export async function teamRegistry(db: Db): Promise<TeamRegistryRow[]> {
   const { rows } = await sql<{ name: string; commune_code: string; village_id: string | null; residential_group: string | null; partners: string[]; created_at: Date; members: number; organisations: string[] | null }>`
     select t.name, t.commune_code, t.village_id::text as village_id, t.residential_group, t.partners, t.created_at,
       (select count(*)::int from community_members m where m.team_id = t.id) as members,
       (select array_agg(distinct m.organisation order by m.organisation) from community_members m where m.team_id = t.id) as organisations
-    from community_teams t order by t.commune_code, t.name, t.id`.execute(db)
+    from community_teams t where not t.is_demo order by t.commune_code, t.name, t.id`.execute(db)
   const villageIds = [...new Set(rows.map((r) => r.village_id).filter((v): v is string => v !== null))]
   const villages = new Map((villageIds.length ? await listVillages(db, { ids: villageIds }) : []).map((v) => [v.id, v]))
   const communes = new Map<string, string>()

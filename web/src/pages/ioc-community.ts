@@ -102,7 +102,7 @@ export async function communityPanel(box: HTMLElement): Promise<void> {
   const c = cov.totals
   const kpi = (label: string, value: string) => h('div', { class: 'kpi' }, h('div', { class: 'v' }, value), h('div', { class: 'l' }, label))
   fill(box,
-    h('div', { class: 'kpis community-kpis' },
+    h('div', { class: 'community-kpis' },
       kpi(t('teams'), String(c.teams)), kpi(t('members'), String(c.members)),
       kpi(`${t('villagesCovered')} (${c.villages_with_team}/${c.villages})`, pct(c.village_coverage))),
     h('h3', null, t('campaigns')),
