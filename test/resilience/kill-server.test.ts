@@ -45,7 +45,7 @@ test('kill-postgres: SIGKILL of the server on PostgreSQL loses and duplicates no
   }
 })
 
-test('kill-pglite: SIGKILL on embedded PGlite; the restart is refused with advice, RECOVER_DATA_DIR=1 recovers with nothing lost', { todo: 'timed out after 10 min on its first run (load average 30 on the shared machine); not yet diagnosed', timeout: 300_000 }, async () => {
+test('kill-pglite: SIGKILL on embedded PGlite; the restart is refused with advice, RECOVER_DATA_DIR=1 recovers with nothing lost', { timeout: 300_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-res-kill-pglite-'))
   try {
     const started = Date.now()
@@ -61,6 +61,9 @@ test('kill-pglite: SIGKILL on embedded PGlite; the restart is refused with advic
       assert.ok(v.ok, `audit chain broken: ${JSON.stringify(v.firstBroken)}`)
     } finally {
       await close()
+      // PGlite (0.5) still makes its data folder once more just after close() resolves; removing
+      // the folder at once turns that into an unhandled ENOENT. Measured: 300 ms is enough.
+      await new Promise((r) => setTimeout(r, 1000))
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
