@@ -9,7 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import type { PrincipalResolver } from './platform/auth/principal.ts'
 import { installErrorHandling } from './platform/http/error-handler.ts'
-import { unavailable } from './platform/http/errors.ts'
+import { badRequest, unavailable } from './platform/http/errors.ts'
 import { installMetrics } from './platform/http/metrics.ts'
 import type { AppContext, Module } from './platform/module.ts'
 
@@ -58,6 +58,20 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
   await app.register(multipart, {
     limits: { fileSize: config.uploadFileLimit, files: 3, fields: 30, fieldSize: 64 * 1024, parts: 40 },
     throwFileSizeLimit: true,
+  })
+
+  // A query or path value coerced to a number that is not finite ("1e309" → Infinity) passes the
+  // schema's integer check; refuse it here, after validation, before any handler sees it.
+  // Found by the OpenAPI fuzzer (test/fuzz/regressions.test.ts).
+  app.addHook('preHandler', async (req) => {
+    for (const part of [req.query, req.params] as unknown[]) {
+      if (!part || typeof part !== 'object') continue
+      for (const [k, v] of Object.entries(part as Record<string, unknown>)) {
+        if ((Array.isArray(v) ? v : [v]).some((x) => typeof x === 'number' && !Number.isFinite(x))) {
+          throw badRequest('NUMBER_OUT_OF_RANGE', `Giá trị số của "${k}" quá lớn hoặc không hợp lệ.`, `The number given for "${k}" is out of range.`, { field: k })
+        }
+      }
+    }
   })
 
   // Principal first, so the rate limit can tell clients from anonymous callers.
