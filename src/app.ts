@@ -60,13 +60,16 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
     throwFileSizeLimit: true,
   })
 
-  // A query or path value coerced to a number that is not finite ("1e309" → Infinity) passes the
-  // schema's integer check; refuse it here, after validation, before any handler sees it.
+  // A query or path value declared an integer and coerced from text such as "1e309" becomes
+  // Infinity, which AJV's integer check lets through; refuse it here, after validation, before any
+  // handler sees it. Number fields are left to their modules (geo answers INVALID_COORDINATES).
   // Found by the OpenAPI fuzzer (test/fuzz/regressions.test.ts).
   app.addHook('preHandler', async (req) => {
-    for (const part of [req.query, req.params] as unknown[]) {
-      if (!part || typeof part !== 'object') continue
+    const schema = req.routeOptions.schema as { querystring?: { properties?: Record<string, { type?: string }> }; params?: { properties?: Record<string, { type?: string }> } } | undefined
+    for (const [part, props] of [[req.query, schema?.querystring?.properties], [req.params, schema?.params?.properties]] as const) {
+      if (!part || typeof part !== 'object' || !props) continue
       for (const [k, v] of Object.entries(part as Record<string, unknown>)) {
+        if (props[k]?.type !== 'integer') continue
         if ((Array.isArray(v) ? v : [v]).some((x) => typeof x === 'number' && !Number.isFinite(x))) {
           throw badRequest('NUMBER_OUT_OF_RANGE', `Giá trị số của "${k}" quá lớn hoặc không hợp lệ.`, `The number given for "${k}" is out of range.`, { field: k })
         }
