@@ -10,10 +10,11 @@ export interface StoreItem {
   source: 'upload' | 'dossier' | 'result'
   title: string
   original_name: string
-  stored_name: string
+  /** null only for a result notice not rendered yet (see results.ts `withRenderedResult`). */
+  stored_name: string | null
   mime: string
-  bytes: number
-  sha256: string
+  bytes: number | null
+  sha256: string | null
   dossier_code: string | null
   component_key: string | null
   /** For a result: the number and symbol of the issued document (số, ký hiệu). */

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import type { Db } from '../../../platform/db/database.ts'
 import { getOrgUnit } from '../../identity/index.ts'
-import { getLetter, listFiles, listSlips, type DossierRow } from '../dossiers/repository.ts'
+import { getDossierByCode, getLetter, listFiles, listSlips, type DossierRow } from '../dossiers/repository.ts'
 import { renderSlip } from '../dossiers/slips-pdf.ts'
+import type { StoreItem } from './repository.ts'
 
 /**
  * Results of dossiers in the citizen data store (kết quả giải quyết TTHC): kept when the dossier
@@ -36,21 +37,37 @@ export async function keepSignedResult(tx: Db, d: DossierRow, file: { name: stri
 }
 
 /**
- * At return (status 10): the result enters the applicant's store. Without a signed upload the
- * platform's result notice (phiếu kết quả, with the issued document's number) is rendered and
- * kept. A dossier filed at the desk for someone without an account has no store: nothing to do.
+ * At return (status 10): the result enters the applicant's store, in the returning transaction
+ * (one statement). Without a signed upload, the platform's result notice (phiếu kết quả, with the
+ * issued document's number) is rendered later, when the owner first opens or reuses it
+ * (`withRenderedResult`): rendering is deterministic from the returned dossier, and doing it here
+ * cost ~100 ms of CPU inside the transaction. A dossier filed at the desk for someone without an
+ * account has no store: nothing to do.
  */
-export async function deliverResultToStore(tx: Db, d: DossierRow, uploadDir: string, now: Date): Promise<boolean> {
+export async function deliverResultToStore(tx: Db, d: DossierRow, now: Date): Promise<boolean> {
   if (!d.applicant_user_id) return false
-  const { rows } = await sql<{ dossier_id: string }>`select dossier_id::text from dossier_results where dossier_id = ${d.id}::bigint`.execute(tx)
-  if (rows.length === 0) {
-    const [files, slips, letter, unit] = await Promise.all([listFiles(tx, d.id), listSlips(tx, d.id), getLetter(tx, d.id), getOrgUnit(tx, d.unit_code)])
-    const pdf = await renderSlip('result', { dossier: d, agencyName: unit?.name_vi ?? d.unit_code, files, slips, letter, place: 'Điện Biên', now })
-    const { stored_name, sha256 } = await storeContent(uploadDir, pdf)
-    await sql`insert into dossier_results (dossier_id, owner_user_id, title, document_symbol, original_name, stored_name, mime, bytes, sha256, signed_upload, resolved_at)
-      values (${d.id}::bigint, ${d.applicant_user_id}::uuid, ${resultTitle(d)}, ${d.result_document_symbol}, ${`${d.code}-ket-qua.pdf`}, ${stored_name},
-        'application/pdf', ${pdf.length}, ${sha256}, false, ${(d.resolved_at ?? now).toISOString()})`.execute(tx)
-  }
-  await sql`update dossier_results set returned_at = ${now.toISOString()}, owner_user_id = ${d.applicant_user_id}::uuid where dossier_id = ${d.id}::bigint`.execute(tx)
+  await sql`insert into dossier_results (dossier_id, owner_user_id, title, document_symbol, original_name, stored_name, mime, bytes, sha256, signed_upload, resolved_at, returned_at)
+    values (${d.id}::bigint, ${d.applicant_user_id}::uuid, ${resultTitle(d)}, ${d.result_document_symbol}, ${`${d.code}-ket-qua.pdf`}, null,
+      'application/pdf', null, null, false, ${(d.resolved_at ?? now).toISOString()}, ${now.toISOString()})
+    on conflict (dossier_id) do update set returned_at = excluded.returned_at, owner_user_id = excluded.owner_user_id`.execute(tx)
   return true
+}
+
+/**
+ * A store item with its file: a result notice not rendered yet is rendered from its dossier,
+ * written (temporary name, then rename) and recorded once; concurrent first opens render the same
+ * bytes (the file name is the content's hash) and only one update lands.
+ */
+export async function withRenderedResult(db: Db, uploadDir: string, item: StoreItem, now: Date): Promise<StoreItem & { stored_name: string }> {
+  if (item.stored_name) return item as StoreItem & { stored_name: string }
+  const d = item.dossier_code ? await getDossierByCode(db, item.dossier_code) : undefined
+  if (!d) throw new Error(`result ${item.id} has no dossier`)
+  const [files, slips, letter, unit] = await Promise.all([listFiles(db, d.id), listSlips(db, d.id), getLetter(db, d.id), getOrgUnit(db, d.unit_code)])
+  const at = d.returned_at ?? now
+  const pdf = await renderSlip('result', { dossier: d, agencyName: unit?.name_vi ?? d.unit_code, files, slips, letter, place: 'Điện Biên', now: at })
+  const { stored_name, sha256 } = await storeContent(uploadDir, pdf)
+  const { rows } = await sql<{ stored_name: string; bytes: number; sha256: string }>`update dossier_results
+    set stored_name = coalesce(stored_name, ${stored_name}), bytes = coalesce(bytes, ${pdf.length}), sha256 = coalesce(sha256, ${sha256})
+    where dossier_id = ${d.id}::bigint returning stored_name, bytes, sha256`.execute(db)
+  return { ...item, ...(rows[0] ?? { stored_name, bytes: pdf.length, sha256 }) }
 }

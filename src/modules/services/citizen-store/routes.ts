@@ -12,6 +12,7 @@ import { ErrorSchema } from '../../../platform/http/schemas.ts'
 import type { AppContext } from '../../../platform/module.ts'
 import { detectFormat, type UploadedFile } from '../dossiers/files.ts'
 import { readMultipart } from '../dossiers/routes.ts'
+import { withRenderedResult } from './results.ts'
 import { deleteStoreItem, getStoreItem, insertStoreItem, listStoreItems, STORE_ITEM_ID, type StoreItem } from './repository.ts'
 
 const ItemId = Type.String({ pattern: STORE_ITEM_ID, maxLength: 20 })
@@ -88,8 +89,9 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     schema: { tags: ['citizen-store'], summary: 'Download one item of my data store (owner only)', params: Type.Object({ id: ItemId }), response: { 200: Type.Unknown(), 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } },
   }, async (req, reply) => {
     const p = requireUser(req)
-    const item = await getStoreItem(ctx.db, p.userId, req.params.id)
-    if (!item) throw notFoundItem()
+    const found = await getStoreItem(ctx.db, p.userId, req.params.id)
+    if (!found) throw notFoundItem()
+    const item = await withRenderedResult(ctx.db, ctx.config.uploadDir, found, ctx.clock())
     const data = await readFile(join(ctx.config.uploadDir, item.stored_name)).catch(() => undefined)
     if (!data) throw notFoundItem()
     reply.type(item.mime).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(item.original_name)}`).header('cache-control', 'private, no-store')

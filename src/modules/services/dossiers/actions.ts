@@ -264,7 +264,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   }
   const dossier = await updateDossierReturning(tx, d.id, changes)
   // Returned: the result enters the applicant's data store (kho dữ liệu), reusable later.
-  if (to === DOSSIER_STATUS.RETURNED) await deliverResultToStore(tx, dossier, deps.uploadDir, now)
+  if (to === DOSSIER_STATUS.RETURNED) await deliverResultToStore(tx, dossier, now)
   const slip = await recordHandOff(tx, {
     dossierId: d.id, code: d.code, action, actor: actorOf(p), actorUserId: userId, step, from: d.status, to,
     fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data, applicantUserId: d.applicant_user_id,

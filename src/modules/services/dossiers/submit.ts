@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { getStoreItem } from '../citizen-store/repository.ts'
+import { withRenderedResult } from '../citizen-store/results.ts'
 import { actorOf, canSeeUnit, isStaff, type Principal } from '../../../platform/auth/principal.ts'
 import type { Db } from '../../../platform/db/database.ts'
 import { badRequest, forbidden } from '../../../platform/http/errors.ts'
@@ -72,7 +73,8 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
   // Reuse from the citizen's own store (kho dữ liệu): only the owner, online, and only their own items.
   const reused: UploadedFile[] = []
   for (const [component, itemId] of Object.entries(s.reuse ?? {})) {
-    const item = atDesk ? undefined : await getStoreItem(db, p.userId, itemId)
+    const found = atDesk ? undefined : await getStoreItem(db, p.userId, itemId)
+    const item = found && (await withRenderedResult(db, deps.uploadDir, found, now))
     const data = item && (await readFile(join(deps.uploadDir, item.stored_name)).catch(() => undefined))
     if (!item || !data) throw badRequest('UNKNOWN_STORE_ITEM', `Không tìm thấy tài liệu "${itemId}" trong kho dữ liệu của bạn.`, `No item "${itemId}" in your data store.`, { field: component })
     reused.push({ field: component, name: item.original_name, data, reused_from: item.id })
