@@ -54,8 +54,27 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return openPGlite(opts.dataDir, opts.recover ?? false)
 }
 
+/**
+ * A client that sends each parameterised statement as a named prepared statement, so PostgreSQL
+ * parses and analyses a given SQL text once per connection instead of on every call. At most
+ * PREPARED_PER_CONNECTION distinct texts are kept per connection (texts built with a varying number
+ * of placeholders would otherwise grow the server's memory); later ones go unnamed as before.
+ */
+const PREPARED_PER_CONNECTION = 400
+class PreparingClient extends pg.Client {
+  #names = new Map<string, string>()
+  override query(config: unknown, values?: unknown, callback?: unknown): any {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && typeof callback !== 'function') {
+      let name = this.#names.get(config)
+      if (!name && this.#names.size < PREPARED_PER_CONNECTION) this.#names.set(config, (name = `hb${this.#names.size}`))
+      if (name) return super.query({ name, text: config, values } as pg.QueryConfig)
+    }
+    return (super.query as (...a: unknown[]) => unknown)(config, values, callback)
+  }
+}
+
 async function openPostgres(url: string, max: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 })
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, Client: PreparingClient })
   // A dropped idle connection (server restart) must not crash the process.
   pool.on('error', () => {})
   // A connection that dies while checked out (mid-transaction, between queries) emits 'error' on
