@@ -46,11 +46,16 @@ export interface OpenOptions {
   recover?: boolean
   /** Pool size for PostgreSQL. */
   poolSize?: number
+  /**
+   * Named prepared statements on PostgreSQL (default on; DATABASE_PREPARE=false turns them off,
+   * e.g. behind a PgBouncer in transaction mode older than 1.21, which cannot carry them).
+   */
+  prepare?: boolean
 }
 
 /** Opens PostgreSQL (DATABASE_URL) or the embedded PGlite database with PostGIS. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10)
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.prepare ?? !['0', 'false', 'no', 'off'].includes((process.env.DATABASE_PREPARE ?? '').toLowerCase()))
   return openPGlite(opts.dataDir, opts.recover ?? false)
 }
 
@@ -73,8 +78,8 @@ class PreparingClient extends pg.Client {
   }
 }
 
-async function openPostgres(url: string, max: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, Client: PreparingClient })
+async function openPostgres(url: string, max: number, prepare: boolean): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, ...(prepare ? { Client: PreparingClient } : {}) })
   // A dropped idle connection (server restart) must not crash the process.
   pool.on('error', () => {})
   // A connection that dies while checked out (mid-transaction, between queries) emits 'error' on
