@@ -63,5 +63,7 @@ if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], { env, stdio: 'inherit' })
+// A long fuzzing run (FUZZ_REQUESTS=100000 takes ~15–30 min) gets 30 ms a request, at least 10 min.
+const timeout = mode === 'fuzz' ? Math.max(600_000, Number(env.FUZZ_REQUESTS ?? 0) * 30) : 600_000
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeout}`, ...files], { env, stdio: 'inherit' })
 process.exit(r.status ?? 1)

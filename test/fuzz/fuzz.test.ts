@@ -118,6 +118,7 @@ test(`fuzz every OpenAPI route: ${REQUESTS} requests, no 5xx, bounded memory`, a
       const op = ops[r.op]
       const res = await send(platform, op, r, roleHeaders[r.role])
       sent++
+      if (sent % 10_000 === 0) console.log(`fuzz: ${sent} requests, ${Math.round((Date.now() - started) / 1000)} s, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB`)
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
       if (res.status >= 500) throw new Error(`${op.method} ${op.path} → ${res.status} ${res.body.slice(0, 200)}`)
     }),
