@@ -5,6 +5,7 @@
 // are loaded with bench/dossier-generator.ts and the rate is measured again at each preload size.
 //   npx tsx bench/dossier-lifecycle.ts [seconds] [preload list, e.g. 0,100000,1000000] [concurrency] [units]
 // (units: how many communes the workers spread over, one officer each; default 1)
+// BENCH_SERVERS=N starts N server processes on the same database, workers spread over them.
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -137,8 +138,9 @@ async function commitsSoFar(db: Db): Promise<number> {
   return Number(rows[0]?.n ?? 0)
 }
 
-async function measure(serverUrl: string, serverPid: number, actors: Actors, seconds: number, concurrency: number, record: boolean) {
-  const base = new URL(serverUrl)
+async function measure(serverUrls: string[], serverPids: number[], actors: Actors, seconds: number, concurrency: number, record: boolean) {
+  const bases = serverUrls.map((u) => new URL(u))
+  const serversCpu = () => serverPids.reduce((sum, pid) => sum + cpuOf(pid), 0)
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 })
   const lat: Record<Step, number[]> = { submit: [], receive: [], process: [], resolve: [], return: [] }
   let lifecycles = 0
@@ -146,12 +148,14 @@ async function measure(serverUrl: string, serverPid: number, actors: Actors, sec
   const firstErrors: string[] = []
   const t0 = performance.now()
   const end = t0 + seconds * 1000
-  const cpu0 = { server: cpuOf(serverPid), bench: process.cpuUsage(), machine: machineBusy() }
+  const cpu0 = { server: serversCpu(), bench: process.cpuUsage(), machine: machineBusy() }
   const pgMeter = postgresCpuMeter()
   const worker = async (w: number) => {
     const citizen = actors.citizens[w % actors.citizens.length]
     const unit = actors.units[w % actors.units.length]
     const officer = actors.officers.get(unit)!
+    // With several server processes (BENCH_SERVERS), worker w talks to server w mod N, as behind a load balancer.
+    const base = bases[w % bases.length]
     let n = 0
     while (performance.now() < end) {
       n++
@@ -189,7 +193,7 @@ async function measure(serverUrl: string, serverPid: number, actors: Actors, sec
   const elapsed = (Math.min(performance.now(), end) - t0) / 1000
   const b = process.cpuUsage(cpu0.bench)
   const cpu = {
-    server: (cpuOf(serverPid) - cpu0.server) / elapsed,
+    server: (serversCpu() - cpu0.server) / elapsed,
     postgres: pgMeter.stop() / elapsed,
     bench: (b.user + b.system) / 1e6 / elapsed,
     machine: (machineBusy() - cpu0.machine) / elapsed,
@@ -224,14 +228,19 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
   const scratch = await createScratchDatabase(baseUrl, `hb_bench_dossier_${process.pid}`)
   const databaseUrl = scratch.url
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-'))
-  const server = await startServerProcess({
+  const nServers = Math.max(1, Number(process.env.BENCH_SERVERS ?? 1))
+  const env = {
     DATABASE_URL: databaseUrl, DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_CLIENT: '100000000',
     LOG_LEVEL: 'warn', RUN_JOBS: 'false', SEED_DEMO: 'false',
-  })
+  }
+  // The first server migrates and seeds; the others start on the ready database.
+  const servers = [await startServerProcess(env)]
+  for (let i = 1; i < nServers; i++) servers.push(await startServerProcess(env))
+  const server = servers[0]
   const database = await openDatabase({ databaseUrl, dataDir, poolSize: 2 })
   const db = database.db
   try {
-    if (server.child.exitCode !== null) throw new Error(`server did not start:\n${server.output()}`)
+    for (const x of servers) if (x.child.exitCode !== null) throw new Error(`server did not start:\n${x.output()}`)
     // The handling unit(s): communes; one officer per unit, one citizen per worker.
     const nUnits = Math.max(1, opts.units ?? 1)
     const { rows: units } = await sql<{ code: string }>`select code from org_units where kind = 'commune' order by code limit ${nUnits}`.execute(db)
@@ -239,7 +248,8 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
     const actors: Actors = { citizens: [], officers: new Map(), units: units.map((x) => x.code) }
     for (const x of units) actors.officers.set(x.code, await createTestUser(db, 'officer', x.code))
     for (let i = 0; i < concurrency; i++) actors.citizens.push(await createTestUser(db, 'citizen'))
-    const serverPid = server.child.pid!
+    const serverUrls = servers.map((x) => x.url)
+    const serverPids = servers.map((x) => x.child.pid!)
 
     const results: PhaseResult[] = []
     let loaded = 0
@@ -263,10 +273,10 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
         }
         console.error(`preloaded ${target.toLocaleString('en')} synthetic dossiers in ${loadSeconds.toFixed(1)} s (incl. vacuum analyze)`)
       }
-      await measure(server.url, serverPid, actors, 3, concurrency, false) // warm-up
+      await measure(serverUrls, serverPids, actors, 3, concurrency, false) // warm-up
       await new Promise((r) => setTimeout(r, 1200)) // let the server's statistics of the warm-up reach pg_stat_database
       const c0 = await commitsSoFar(db)
-      const m = await measure(server.url, serverPid, actors, seconds, concurrency, true)
+      const m = await measure(serverUrls, serverPids, actors, seconds, concurrency, true)
       await new Promise((r) => setTimeout(r, 1200))
       const commits = (await commitsSoFar(db)) - c0 - 2
       const { rows: [c] } = await sql<{ d: number; s: number }>`select (select count(*)::int from dossiers) as d, (select count(*)::int from dossier_control_slips) as s`.execute(db)
@@ -278,8 +288,8 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
     return { seconds, concurrency, results, table }
   } finally {
     await database.close()
-    server.child.kill('SIGTERM')
-    await server.exited
+    for (const x of servers) x.child.kill('SIGTERM')
+    await Promise.all(servers.map((x) => x.exited))
     await scratch.drop()
     rmSync(dataDir, { recursive: true, force: true })
   }
