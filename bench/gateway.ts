@@ -123,7 +123,7 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
   const provider = spawn(process.execPath, ['-e', PROVIDER], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const { port } = await firstLine(provider)
   const providerUrl = `http://127.0.0.1:${port}`
-  const gateway = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
+  const gateway = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
     env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   try {
@@ -156,8 +156,10 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
         if (line) resolve(JSON.parse(line))
       })
     })
+    const exited = new Promise((r) => gateway.once('exit', r))
     gateway.kill('SIGTERM')
     const log = await exitLine
+    await exited
     return {
       db: gw.db, seconds, connections,
       latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },

@@ -226,7 +226,10 @@ export async function authorizeCall(c: CallState, method: string, rawUrl: string
     if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)
     return service
   } catch (e) {
-    if (e instanceof AppError) recordCall(deps.log, c, method, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
+    if (e instanceof AppError) {
+      recordCall(deps.log, c, method, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
+      await deps.log.written()
+    }
     throw e
   }
 }
@@ -276,9 +279,19 @@ export interface ProviderAnswer { status: number; headers: Record<string, string
 /**
  * Sends an authorized call to its provider over the keep-alive pool: timeout, response size limit,
  * retries only of idempotent methods and only when the connection could not be made. Logs the call
- * (signed) before returning, so no answered call is missing from the log.
+ * and settles only once its record is signed and in the journal (the batch of this event-loop
+ * tick), so no answered call is missing from the log; if the journal write failed, it rejects
+ * (the caller gets a 502 GATEWAY_ERROR instead of the provider's answer).
  */
 export async function dispatch(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {
+  try {
+    return await forward(c, method, incoming, body, deps)
+  } finally {
+    await deps.log.written()
+  }
+}
+
+async function forward(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {
   const service = c.target!
   const headers = providerHeaders(incoming, c, service)
   const base = new URL(service.base_url)
