@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto'
+import { createHash, hash, type KeyObject } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -52,7 +52,9 @@ interface Pending extends LogRow {
   response_body: Buffer | null
 }
 
-export const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+/** One-shot SHA-256 (crypto.hash: no Hash object per call); the empty body's is a constant. */
+const EMPTY_SHA256 = createHash('sha256').digest('hex')
+export const sha256Hex = (b: Buffer | string) => (b.length === 0 ? EMPTY_SHA256 : hash('sha256', b, 'hex'))
 const hashRecord = (record: string) => sha256Hex(record)
 
 /** At most this many records share one signature (one event-loop tick's records otherwise). */
