@@ -120,10 +120,11 @@ export class MessageLog {
         // a line cut short by the crash: it was never answered for
       }
     }
-    // A batch cut short by the crash (its signed last line lost) was never answered for; its
-    // chained records that did reach the journal are signed now, so the chain stays provable.
-    const last = rows[rows.length - 1]
-    if (last && !last.signature) last.signature = signHash(this.key, last.hash)
+    // A batch cut short by the crash (its signed last line lost) was never answered for (answers
+    // wait for the whole batch): its unsigned records are dropped, not signed after the fact, so
+    // an edited journal cannot get records signed at recovery. The chain goes on from the last
+    // signed record.
+    while (rows.length > 0 && !rows[rows.length - 1].signature) rows.pop()
     for (let i = 0; i < rows.length; i += 200) await insertRows(this.db, rows.slice(i, i + 200))
     this.#rewriteJournal([])
   }
