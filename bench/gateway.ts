@@ -84,7 +84,7 @@ async function serve(): Promise<void> {
     const rows = []
     for await (const r of readLogRows(db)) rows.push(r)
     const v = verifyMessageLog(rows, exchangeRuntime(platform.ctx).key.publicKey)
-    console.log(JSON.stringify({ logged: rows.length, verified: v.ok }))
+    console.log(JSON.stringify({ logged: rows.length, verified: v.ok, firstBad: v.firstBad }))
     await platform.close()
     await database.close()
     await scratch?.drop()
@@ -218,7 +218,7 @@ if (process.argv[2] === 'serve') {
     `| bare node:http proxy, no checks, no log (floor) | ${r.throughput.bareProxy.rps.toFixed(0)} | | | |`,
     `| platform GET /healthz (context) | ${r.throughput.platformHealthz.rps.toFixed(0)} | | | |`,
     '',
-    `Added at p50: ${f(r.latency.added_p50_ms)} ms (goal ≤ 1 ms). Rate: ${(r.throughput.ratio * 100).toFixed(1)}% of direct (goal ≥ 70%), ${(r.throughput.ratioToHealthz * 100).toFixed(1)}% of the platform's /healthz. Log: ${r.log.logged} records, chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.`,
+    `Added at p50: ${f(r.latency.added_p50_ms)} ms (goal ≤ 1 ms). Rate: ${(r.throughput.ratio * 100).toFixed(1)}% of direct (goal ≥ 70%), ${(r.throughput.ratioToHealthz * 100).toFixed(1)}% of the platform's /healthz. Log: ${r.log.logged} records, chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.${r.log.firstBad ? ` First bad: ${JSON.stringify(r.log.firstBad)}` : ''}`,
     `Bare proxy: ${(r.throughput.bareRatio * 100).toFixed(1)}% of direct. Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     `CPU per request: gateway process ${r.cpu_us_per_request.gateway.toFixed(0)} µs, bare proxy ${r.cpu_us_per_request.bareProxy.toFixed(0)} µs, provider ${r.cpu_us_per_request.provider.toFixed(0)} µs.`,
   ].join('\n'))

@@ -195,26 +195,33 @@ export class MessageLog {
     this.#timer.unref()
   }
 
-  /** Writes pending records into the database (one insert), then shortens the journal. */
+  /**
+   * Writes pending records into the database (multi-row inserts of ≤ ~500, each cut after a signed
+   * record), shortening the journal after each. One drain at a time: a flush asked for while
+   * another runs waits for it, then drains what is left itself.
+   */
   async flush(): Promise<void> {
     this.#commitTick()
-    if (this.#flushing) await this.#flushing
+    while (this.#flushing) await this.#flushing.catch(() => {})
     if (this.#pending.length === 0) return
-    // Cut after a signed record, so that the database never holds an unsigned tail.
-    let end = Math.min(500, this.#pending.length)
-    while (end < this.#pending.length && !this.#pending[end - 1].signature) end++
-    const batch = this.#pending.slice(0, end)
-    this.#flushing = (async () => {
-      await insertRows(this.db, batch)
-      this.#pending = this.#pending.slice(batch.length)
-      this.#rewriteJournal(this.#pending)
-    })()
+    this.#flushing = this.#drain()
     try {
       await this.#flushing
     } finally {
       this.#flushing = undefined
     }
-    if (this.#pending.length > 0) await this.flush()
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      // Cut after a signed record, so that the database never holds an unsigned tail.
+      let end = Math.min(500, this.#pending.length)
+      while (end < this.#pending.length && !this.#pending[end - 1].signature) end++
+      const batch = this.#pending.slice(0, end)
+      await insertRows(this.db, batch)
+      this.#pending = this.#pending.slice(batch.length)
+      this.#rewriteJournal(this.#pending)
+    }
   }
 
   /**
