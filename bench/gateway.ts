@@ -9,7 +9,7 @@
 // performance.now() (autocannon's histogram is in whole milliseconds, too coarse for 1 ms).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -19,6 +19,27 @@ const PROVIDER = `
 const http = require('node:http')
 const body = JSON.stringify({ id: 42, name: 'Nguyễn Văn A', unit: '11.SYT', items: Array.from({ length: 5 }, (_, i) => ({ i, ok: true })) })
 const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(body) }) })
+s.keepAliveTimeout = 60000
+s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })))
+process.on('SIGTERM', () => process.exit(0))
+process.on('message', () => process.send(process.cpuUsage()))
+`
+
+// The floor for any proxy in Node: a bare node:http reverse proxy (keep-alive agent, no checks,
+// no log) that reads each request and response and writes them again. Measured in the same run.
+const BARE_PROXY = `
+const http = require('node:http')
+const [host, port] = [process.env.UPSTREAM_HOST, Number(process.env.UPSTREAM_PORT)]
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+const s = http.createServer((req, res) => {
+  const up = http.request({ host, port, path: req.url, method: req.method, headers: { accept: req.headers.accept ?? '*/*' }, agent }, (r) => {
+    const chunks = []
+    r.on('data', (c) => chunks.push(c))
+    r.on('end', () => { const b = Buffer.concat(chunks); res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'] ?? 'application/octet-stream', 'content-length': b.length }); res.end(b) })
+  })
+  up.on('error', () => { res.statusCode = 502; res.end() })
+  req.pipe(up)
+})
 s.keepAliveTimeout = 60000
 s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })))
 process.on('SIGTERM', () => process.exit(0))
@@ -63,7 +84,7 @@ async function serve(): Promise<void> {
     const rows = []
     for await (const r of readLogRows(db)) rows.push(r)
     const v = verifyMessageLog(rows, exchangeRuntime(platform.ctx).key.publicKey)
-    console.log(JSON.stringify({ logged: rows.length, verified: v.ok }))
+    console.log(JSON.stringify({ logged: rows.length, verified: v.ok, firstBad: v.firstBad }))
     await platform.close()
     await database.close()
     await scratch?.drop()
@@ -123,7 +144,9 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
   const provider = spawn(process.execPath, ['-e', PROVIDER], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   const { port } = await firstLine(provider)
   const providerUrl = `http://127.0.0.1:${port}`
-  const gateway = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
+  const bare = spawn(process.execPath, ['-e', BARE_PROXY], { env: { ...process.env, UPSTREAM_HOST: '127.0.0.1', UPSTREAM_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  const bareUrl = `http://127.0.0.1:${(await firstLine(bare)).port}`
+  const gateway = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
     env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   try {
@@ -146,6 +169,12 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
     const p2 = await cpu(provider)
     // CPU µs per request: the provider's own cost (direct run) and the gateway process's (proxied run).
     const cpuUs = { provider: (p1 - p0) / tDirect.total, gateway: (g1 - g0) / tGateway.total, providerWhenProxied: (p2 - p1) / tGateway.total }
+    // The floor: a bare node:http proxy to the same provider, no checks and no log.
+    await throughput(`${bareUrl}/records/42`, {}, 2, connections)
+    const b0 = await cpu(bare)
+    const tBare = await throughput(`${bareUrl}/records/42`, {}, seconds, connections)
+    const b1 = await cpu(bare)
+    const cpuBare = (b1 - b0) / tBare.total
     // Context: the platform's cheapest route (GET /healthz, no database) in the same process.
     const tFloor = await throughput(`${gw.url}/healthz`, {}, seconds, connections)
     const exitLine = new Promise<Record<string, unknown>>((resolve) => {
@@ -156,17 +185,20 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
         if (line) resolve(JSON.parse(line))
       })
     })
+    const exited = new Promise((r) => gateway.once('exit', r))
     gateway.kill('SIGTERM')
     const log = await exitLine
+    await exited
     return {
       db: gw.db, seconds, connections,
       latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },
-      throughput: { direct: tDirect, gateway: tGateway, platformHealthz: tFloor, ratio: tGateway.rps / tDirect.rps, ratioToHealthz: tGateway.rps / tFloor.rps },
-      cpu_us_per_request: cpuUs,
+      throughput: { direct: tDirect, gateway: tGateway, bareProxy: tBare, platformHealthz: tFloor, ratio: tGateway.rps / tDirect.rps, bareRatio: tBare.rps / tDirect.rps, ratioToHealthz: tGateway.rps / tFloor.rps },
+      cpu_us_per_request: { ...cpuUs, bareProxy: cpuBare },
       log,
     }
   } finally {
     provider.kill('SIGTERM')
+    bare.kill('SIGTERM')
     if (gateway.exitCode === null) gateway.kill('SIGTERM')
     rmSync(dataDir, { recursive: true, force: true })
   }
@@ -183,9 +215,11 @@ if (process.argv[2] === 'serve') {
     '|---|---:|---:|---:|---:|',
     `| direct to provider | ${r.throughput.direct.rps.toFixed(0)} | ${f(r.latency.direct.p50)} | ${f(r.latency.direct.p95)} | ${f(r.latency.direct.p99)} |`,
     `| through /gw/ (signed log) | ${r.throughput.gateway.rps.toFixed(0)} | ${f(r.latency.gateway.p50)} | ${f(r.latency.gateway.p95)} | ${f(r.latency.gateway.p99)} |`,
+    `| bare node:http proxy, no checks, no log (floor) | ${r.throughput.bareProxy.rps.toFixed(0)} | | | |`,
     `| platform GET /healthz (context) | ${r.throughput.platformHealthz.rps.toFixed(0)} | | | |`,
     '',
-    `Added at p50: ${f(r.latency.added_p50_ms)} ms (goal ≤ 1 ms). Rate: ${(r.throughput.ratio * 100).toFixed(1)}% of direct (goal ≥ 70%), ${(r.throughput.ratioToHealthz * 100).toFixed(1)}% of the platform's /healthz. Log: ${r.log.logged} records, chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.`,
-    `CPU per request: gateway process ${r.cpu_us_per_request.gateway.toFixed(0)} µs, provider ${r.cpu_us_per_request.provider.toFixed(0)} µs.`,
+    `Added at p50: ${f(r.latency.added_p50_ms)} ms (goal ≤ 1 ms). Rate: ${(r.throughput.ratio * 100).toFixed(1)}% of direct (goal ≥ 70%), ${(r.throughput.ratioToHealthz * 100).toFixed(1)}% of the platform's /healthz. Log: ${r.log.logged} records, chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.${r.log.firstBad ? ` First bad: ${JSON.stringify(r.log.firstBad)}` : ''}`,
+    `Bare proxy: ${(r.throughput.bareRatio * 100).toFixed(1)}% of direct. Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+    `CPU per request: gateway process ${r.cpu_us_per_request.gateway.toFixed(0)} µs, bare proxy ${r.cpu_us_per_request.bareProxy.toFixed(0)} µs, provider ${r.cpu_us_per_request.provider.toFixed(0)} µs.`,
   ].join('\n'))
 }

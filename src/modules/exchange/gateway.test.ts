@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { createPublicKey } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -304,6 +304,8 @@ test('records journaled but not yet in the database survive a crash', async () =
   const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `r${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1.5, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
   for (let i = 0; i < 5; i++) first.append(facts(i))
   assert.equal(first.pendingCount, 5)
+  // The five records of this tick are signed once and journaled with one write, before any answer.
+  await first.written()
   // The process "dies" here: nothing was flushed. A new process opens the same journal.
   const second = await MessageLog.open(db, key, { node: 'crash-node', dir: crashDir, flushMs: 10 })
   second.append(facts(5))
@@ -311,6 +313,99 @@ test('records journaled but not yet in the database survive a crash', async () =
   const rows = []
   for await (const r of readLogRows(db)) if (r.node === 'crash-node') rows.push(r)
   assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6])
+  assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+})
+
+test('records of one tick share one signature; every record is still proven', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const log = await MessageLog.open(db, key, { node: 'batch-node', dir: mkdtempSync(join(tmpdir(), 'hb-batch-')), flushMs: 1_000_000_000 })
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `b${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: `/${i}`, status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 0.5, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  for (let i = 0; i < 6; i++) log.append(facts(i)) // one tick: one batch
+  await log.written()
+  log.append(facts(6)) // the next tick: a batch of one
+  await log.written()
+  await log.flush()
+  const rows = []
+  for await (const r of readLogRows(db)) if (r.node === 'batch-node') rows.push(r)
+  await log.close()
+  assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7])
+  assert.deepEqual(rows.map((r) => r.signature !== ''), [false, false, false, false, false, true, true])
+  // every record's record text is the canonical JSON the verifier recomputes
+  assert.deepEqual(verifyMessageLog(rows, key.publicKey), { ok: true, records: 7, nodes: 1 })
+
+  // Altering a record inside a batch: its own hash no longer matches.
+  const altered = rows.map((r) => ({ ...r }))
+  altered[2].record = altered[2].record.replace('"status":200', '"status":201')
+  altered[2].columns = { ...altered[2].columns, status: 201 } // the forger edits the column too
+  assert.deepEqual(verifyMessageLog(altered, key.publicKey).firstBad, { node: 'batch-node', seq: 3, reason: 'hash does not match the record (the record was altered)' })
+  // ... and if the forger recomputes its hash and every following link, the batch's signature fails.
+  const { sha256Hex } = await import('./message-log.ts')
+  const { canonicalJson } = await import('../../platform/canonical-json.ts')
+  let prev = altered[1].hash
+  for (let i = 2; i < altered.length; i++) {
+    const f = { ...JSON.parse(altered[i].record), prev_hash: prev }
+    altered[i] = { ...altered[i], record: canonicalJson(f), prev_hash: prev, hash: sha256Hex(canonicalJson(f)) }
+    prev = altered[i].hash
+  }
+  const forged = verifyMessageLog(altered, key.publicKey)
+  assert.equal(forged.ok, false)
+  assert.equal(forged.firstBad?.seq, 6)
+  assert.match(forged.firstBad!.reason, /signature does not verify .*records 1\.\.6/)
+  // A chain whose signed end was cut off is not proven.
+  assert.deepEqual(verifyMessageLog(rows.slice(0, 4), key.publicKey).firstBad, { node: 'batch-node', seq: 1, reason: 'records 1..4 are not covered by any signature (the chain ends unsigned)' })
+  // A signature removed from the middle: the records before it are proven by the next signature only if it verifies (it does: the chain is intact).
+  const stripped = rows.map((r, i) => (i === 5 ? { ...r, signature: '' } : r))
+  assert.equal(verifyMessageLog(stripped, key.publicKey).ok, true)
+})
+
+test('flushes running at once (timer, shutdown) neither lose nor duplicate records', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  // a 1 ms timer: timer flushes start while explicit ones run (the bench lost a batch this way)
+  const log = await MessageLog.open(db, key, { node: 'race-node', dir: mkdtempSync(join(tmpdir(), 'hb-race-')), flushMs: 1 })
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `x${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  for (let i = 0; i < 3; i++) log.append(facts(i))
+  const first = log.flush()
+  for (let i = 3; i < 8; i++) log.append(facts(i))
+  await log.written()
+  // calls keep being answered while the flushes run
+  const calls = (async () => {
+    for (let i = 8; i < 1500; i++) {
+      log.append(facts(i))
+      if (i % 3 === 0) await log.written()
+      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 2))
+    }
+  })()
+  await Promise.all([first, log.flush(), log.flush(), calls, log.flush()])
+  await log.close()
+  const rows = []
+  for await (const r of readLogRows(db)) if (r.node === 'race-node') rows.push(r)
+  assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 1500 }, (_, i) => i + 1))
+  assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+})
+
+test('a crash in the middle of a batch: its unsigned records (never answered) are dropped at recovery', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const crashDir = mkdtempSync(join(tmpdir(), 'hb-journal-cut-'))
+  const first = await MessageLog.open(db, key, { node: 'cut-node', dir: crashDir, flushMs: 1_000_000_000 })
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `c${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  for (let i = 0; i < 4; i++) first.append(facts(i))
+  await first.written()
+  // The write was cut after the second line: the signed last line and the third are lost.
+  const journal = join(crashDir, 'journal-cut-node.ndjson')
+  const lines = readFileSync(journal, 'utf8').split('\n')
+  writeFileSync(journal, `${lines[0]}\n${lines[1]}\n${lines[2].slice(0, 40)}`)
+  const second = await MessageLog.open(db, key, { node: 'cut-node', dir: crashDir, flushMs: 10 })
+  second.append(facts(9))
+  await second.close()
+  const rows = []
+  for await (const r of readLogRows(db)) if (r.node === 'cut-node') rows.push(r)
+  // seq 1 and 2 were in the cut batch: gone; the chain starts again at 1 with the next record.
+  assert.deepEqual(rows.map((r) => r.seq), [1])
+  assert.equal(JSON.parse(rows[0].record).request_id, 'c9')
+  assert.notEqual(rows[0].signature, '')
   assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
 })
 

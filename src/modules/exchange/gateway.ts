@@ -226,7 +226,10 @@ export async function authorizeCall(c: CallState, method: string, rawUrl: string
     if (declared > service.max_request_bytes) throw tooLarge(service.max_request_bytes)
     return service
   } catch (e) {
-    if (e instanceof AppError) recordCall(deps.log, c, method, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
+    if (e instanceof AppError) {
+      recordCall(deps.log, c, method, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
+      await deps.log.written()
+    }
     throw e
   }
 }
@@ -271,18 +274,41 @@ export function answerHeaders(res: Record<string, string | string[] | undefined>
   return out
 }
 
+/** A service's base URL parsed once (origin and path prefix), not on every call. */
+const baseCache = new Map<string, { origin: string; prefix: string }>()
+function parsedBase(baseUrl: string): { origin: string; prefix: string } {
+  let b = baseCache.get(baseUrl)
+  if (!b) {
+    const u = new URL(baseUrl)
+    b = { origin: u.origin, prefix: u.pathname === '/' ? '' : u.pathname }
+    if (baseCache.size > 10_000) baseCache.clear()
+    baseCache.set(baseUrl, b)
+  }
+  return b
+}
+
 export interface ProviderAnswer { status: number; headers: Record<string, string | string[]>; body: Buffer }
 
 /**
  * Sends an authorized call to its provider over the keep-alive pool: timeout, response size limit,
  * retries only of idempotent methods and only when the connection could not be made. Logs the call
- * (signed) before returning, so no answered call is missing from the log.
+ * and settles only once its record is signed and in the journal (the batch of this event-loop
+ * tick), so no answered call is missing from the log; if the journal write failed, it rejects
+ * (the caller gets a 502 GATEWAY_ERROR instead of the provider's answer).
  */
 export async function dispatch(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {
+  try {
+    return await forward(c, method, incoming, body, deps)
+  } finally {
+    await deps.log.written()
+  }
+}
+
+async function forward(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {
   const service = c.target!
   const headers = providerHeaders(incoming, c, service)
-  const base = new URL(service.base_url)
-  const path = `${base.pathname === '/' ? '' : base.pathname}${c.path}`
+  const base = parsedBase(service.base_url)
+  const path = `${base.prefix}${c.path}`
   const pool = deps.pools.get(base.origin)
   const signal = AbortSignal.timeout(service.timeout_ms)
   const fail = (status: number, code: string, vi: string, en: string) => {
@@ -299,17 +325,14 @@ export async function dispatch(c: CallState, method: string, incoming: IncomingH
         res.body.destroy()
         throw tooBig()
       }
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length
-        if (size > service.max_response_bytes) {
+      // 'data' listeners rather than `for await`: no async iterator and promise per chunk
+      const out = await readLimited(res.body, service.max_response_bytes).catch((e: unknown) => {
+        if (e instanceof AppError && e.code === 'REQUEST_TOO_LARGE') {
           res.body.destroy()
           throw tooBig()
         }
-        chunks.push(chunk as Buffer)
-      }
-      const out = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+        throw e
+      })
       recordCall(deps.log, c, method, res.statusCode, 'OK', body, out, service.store_bodies)
       return { status: res.statusCode, headers: answerHeaders(res.headers, c.requestId), body: out }
     } catch (e) {

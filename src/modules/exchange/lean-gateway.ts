@@ -72,11 +72,11 @@ export async function handleLean(req: IncomingMessage, res: ServerResponse, deps
     res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length })
     res.end(a.body)
   } catch (e) {
-    if (e instanceof AppError) sendError(res, e, c.requestId)
-    else {
-      if (!c.recorded) recordCall(deps.log, c, method, 502, 'GATEWAY_ERROR', Buffer.alloc(0), Buffer.alloc(0), false)
-      sendError(res, err(502, 'GATEWAY_ERROR', 'Cổng trao đổi gặp lỗi khi chuyển tiếp.', 'The gateway failed while forwarding.'), c.requestId)
-    }
+    const known = e instanceof AppError
+    if (!known && !c.recorded) recordCall(deps.log, c, method, 502, 'GATEWAY_ERROR', Buffer.alloc(0), Buffer.alloc(0), false)
+    // the refusal's record is signed and journaled before the refusal is sent
+    await deps.log.written().catch(() => {})
+    sendError(res, known ? e : err(502, 'GATEWAY_ERROR', 'Cổng trao đổi gặp lỗi khi chuyển tiếp.', 'The gateway failed while forwarding.'), c.requestId)
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto'
+import { createHash, hash, type KeyObject } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
@@ -52,19 +52,35 @@ interface Pending extends LogRow {
   response_body: Buffer | null
 }
 
-export const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+/** One-shot SHA-256 (crypto.hash: no Hash object per call); the empty body's is a constant. */
+const EMPTY_SHA256 = createHash('sha256').digest('hex')
+export const sha256Hex = (b: Buffer | string) => (b.length === 0 ? EMPTY_SHA256 : hash('sha256', b, 'hex'))
 const hashRecord = (record: string) => sha256Hex(record)
+
+/** At most this many records share one signature (one event-loop tick's records otherwise). */
+export const MAX_SIGNED_BATCH = 256
+const DONE = Promise.resolve()
 
 /**
  * The signed, hash-chained message log, written without a database round trip on the proxy's
- * path: `append` signs and chains the record in memory and writes it to a local journal file
- * with one synchronous write before the gateway answers; a timer flushes the journal into the
- * database in one multi-row insert and then rewrites the journal with only what is left. After
- * a crash, `open` replays the journal (insert … on conflict do nothing), so a record that was
- * answered for survives the process. Each node (process) keeps its own chain.
+ * path. `append` chains the record in memory (its hash covers the previous record's hash); all
+ * records appended in one event-loop tick (at most MAX_SIGNED_BATCH) are then committed together
+ * at the end of that tick: ONE Ed25519 signature over the hash of the batch's last record (which,
+ * through the chain, commits to every record before it) and ONE write(2) of all their journal
+ * lines. `written()` resolves once the current batch is in the journal: the gateway awaits it
+ * before it answers, so every answered call's record is in the journal file (in the OS page
+ * cache, not fsynced: it survives a crash of the process, not a power cut) and signed. A timer
+ * flushes the journal into the database in one multi-row insert and then rewrites the journal
+ * with only what is left. After a crash, `open` replays the journal (insert … on conflict do
+ * nothing), so a record that was answered for survives the process. Each node (process) keeps
+ * its own chain. Records covered by a later signature are stored with an empty `signature`.
  */
 export class MessageLog {
   #pending: Pending[] = []
+  /** Chained this tick, not yet signed nor journaled. */
+  #tick: Pending[] = []
+  #tickDone: Promise<void> | undefined
+  #tickSettle: ((e?: unknown) => void) | undefined
   #seq = 0
   #prev = GENESIS_HASH
   #fd: number
@@ -104,23 +120,67 @@ export class MessageLog {
         // a line cut short by the crash: it was never answered for
       }
     }
+    // A batch cut short by the crash (its signed last line lost) was never answered for (answers
+    // wait for the whole batch): its unsigned records are dropped, not signed after the fact, so
+    // an edited journal cannot get records signed at recovery. The chain goes on from the last
+    // signed record.
+    while (rows.length > 0 && !rows[rows.length - 1].signature) rows.pop()
     for (let i = 0; i < rows.length; i += 200) await insertRows(this.db, rows.slice(i, i + 200))
     this.#rewriteJournal([])
   }
 
-  /** Signs, chains and journals one record; returns its sequence number. Synchronous. */
+  /**
+   * Chains one record and queues it for this tick's signed, journaled batch; returns its
+   * sequence number. Await `written()` before answering the call the record is about.
+   */
   append(facts: CallFacts, bodies?: { request: Buffer; response: Buffer }): number {
     const seq = ++this.#seq
-    const signed: SignedRecord = { ...facts, node: this.node, seq, prev_hash: this.#prev, key_id: this.key.keyId }
-    const record = canonicalJson(signed)
+    const f = facts
+    // Built with its keys already in canonical (sorted) order: JSON.stringify of it is
+    // canonicalJson(signed) without sorting each call (the verifier checks the canonical form).
+    const signed: SignedRecord = {
+      at: f.at, client: f.client, duration_ms: f.duration_ms, key_id: this.key.keyId, method: f.method, node: this.node, outcome: f.outcome, path: f.path,
+      prev_hash: this.#prev, provider: f.provider, request_bytes: f.request_bytes, request_id: f.request_id, request_sha256: f.request_sha256,
+      response_bytes: f.response_bytes, response_sha256: f.response_sha256, seq, service: f.service, status: f.status,
+    }
+    const record = JSON.stringify(signed)
     const hash = hashRecord(record)
-    const signature = signHash(this.key, hash)
-    const row: Pending = { node: this.node, seq, record, prev_hash: this.#prev, hash, signature, facts: signed, request_body: bodies?.request ?? null, response_body: bodies?.response ?? null }
-    writeSync(this.#fd, journalLine(row))
+    const row: Pending = { node: this.node, seq, record, prev_hash: this.#prev, hash, signature: '', facts: signed, request_body: bodies?.request ?? null, response_body: bodies?.response ?? null }
     this.#prev = hash
-    this.#pending.push(row)
-    this.#schedule()
+    this.#tick.push(row)
+    if (this.#tick.length === 1) setImmediate(this.#commitTick)
+    else if (this.#tick.length >= MAX_SIGNED_BATCH) this.#commitTick()
     return seq
+  }
+
+  /** Resolves when every record appended so far is signed and in the journal (rejects if the write failed). */
+  written(): Promise<void> {
+    if (this.#tick.length === 0) return DONE
+    if (!this.#tickDone) this.#tickDone = new Promise<void>((resolve, reject) => { this.#tickSettle = (e) => (e === undefined ? resolve() : reject(e)) })
+    return this.#tickDone
+  }
+
+  /** Signs the last record of the tick's batch and writes the whole batch with one write(2). */
+  readonly #commitTick = (): void => {
+    const batch = this.#tick
+    const settle = this.#tickSettle
+    this.#tick = []
+    this.#tickDone = undefined
+    this.#tickSettle = undefined
+    if (batch.length === 0) return
+    let failure: unknown
+    try {
+      const last = batch[batch.length - 1]
+      last.signature = signHash(this.key, last.hash)
+      let lines = ''
+      for (const r of batch) lines += journalLine(r)
+      writeSync(this.#fd, lines)
+    } catch (e) {
+      failure = e ?? new Error('journal write failed')
+    }
+    for (const r of batch) this.#pending.push(r)
+    this.#schedule()
+    settle?.(failure)
   }
 
   #schedule(): void {
@@ -135,22 +195,33 @@ export class MessageLog {
     this.#timer.unref()
   }
 
-  /** Writes pending records into the database (one insert), then shortens the journal. */
+  /**
+   * Writes pending records into the database (multi-row inserts of ≤ ~500, each cut after a signed
+   * record), shortening the journal after each. One drain at a time: a flush asked for while
+   * another runs waits for it, then drains what is left itself.
+   */
   async flush(): Promise<void> {
-    if (this.#flushing) await this.#flushing
+    this.#commitTick()
+    while (this.#flushing) await this.#flushing.catch(() => {})
     if (this.#pending.length === 0) return
-    const batch = this.#pending.slice(0, 500)
-    this.#flushing = (async () => {
-      await insertRows(this.db, batch)
-      this.#pending = this.#pending.slice(batch.length)
-      this.#rewriteJournal(this.#pending)
-    })()
+    this.#flushing = this.#drain()
     try {
       await this.#flushing
     } finally {
       this.#flushing = undefined
     }
-    if (this.#pending.length > 0) await this.flush()
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      // Cut after a signed record, so that the database never holds an unsigned tail.
+      let end = Math.min(500, this.#pending.length)
+      while (end < this.#pending.length && !this.#pending[end - 1].signature) end++
+      const batch = this.#pending.slice(0, end)
+      await insertRows(this.db, batch)
+      this.#pending = this.#pending.slice(batch.length)
+      this.#rewriteJournal(this.#pending)
+    }
   }
 
   /**
@@ -169,10 +240,11 @@ export class MessageLog {
   }
 
   get pendingCount(): number {
-    return this.#pending.length
+    return this.#pending.length + this.#tick.length
   }
 
   async close(): Promise<void> {
+    this.#commitTick()
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     await this.flush().catch(() => {})
@@ -204,7 +276,11 @@ export interface VerifyLogResult {
 /**
  * Verifies rows offline with the gateway's public key, one at a time (constant memory): per node,
  * sequence numbers without gaps from 1, each record's hash over its canonical JSON, the link to
- * the previous hash, the columns repeated in the row, and the Ed25519 signature. Rows must come
+ * the previous hash, the columns repeated in the row, and the Ed25519 signatures. A record with
+ * an empty signature is proven by the next signed record of its chain (whose signed hash commits
+ * to it through the prev_hash links); a chain that ends with unsigned records fails. So every
+ * record is proven: an altered record fails at its own hash; an altered record whose hash and
+ * the following links were recomputed fails at the signature closing its batch. Rows must come
  * in (node, seq) order. `push` answers false at the first bad record; `result` tells which.
  */
 export class LogVerifier {
@@ -214,18 +290,21 @@ export class LogVerifier {
   #records = 0
   #nodes = 0
   #bad: VerifyLogResult['firstBad']
+  /** First and last sequence numbers of the current node's records not yet covered by a signature. */
+  #unsigned: { from: number; to: number } | undefined
   constructor(private readonly publicKey: KeyObject) {}
 
   push(r: LogRow & { columns?: Partial<CallFacts> }): boolean {
     if (this.#bad) return false
-    this.#records++
     const seq = Number(r.seq)
     if (r.node !== this.#node) {
+      if (!this.#closeChain()) return false
+      this.#records++
       this.#node = r.node
       this.#nodes++
       this.#prev = GENESIS_HASH
       this.#expectSeq = 1
-    }
+    } else this.#records++
     const reason = this.#check(r, seq)
     if (reason) {
       this.#bad = { node: r.node, seq, reason }
@@ -233,7 +312,18 @@ export class LogVerifier {
     }
     this.#prev = r.hash
     this.#expectSeq = seq + 1
+    if (!r.signature) this.#unsigned = { from: this.#unsigned?.from ?? seq, to: seq }
+    else this.#unsigned = undefined
     return true
+  }
+
+  /** The end of a node's chain: its last records must be covered by a signature. */
+  #closeChain(): boolean {
+    const u = this.#unsigned
+    this.#unsigned = undefined
+    if (!u || this.#node === undefined) return true
+    this.#bad = { node: this.#node, seq: u.from, reason: `records ${u.from}..${u.to} are not covered by any signature (the chain ends unsigned)` }
+    return false
   }
 
   #check(r: LogRow & { columns?: Partial<CallFacts> }, seq: number): string | undefined {
@@ -248,7 +338,9 @@ export class LogVerifier {
     if (facts.node !== r.node || facts.seq !== seq) return 'record names another node or sequence number'
     if (facts.prev_hash !== r.prev_hash || r.prev_hash !== this.#prev) return 'prev_hash does not match the previous record (a record was removed, added or reordered)'
     if (hashRecord(r.record) !== r.hash) return 'hash does not match the record (the record was altered)'
-    if (!verifyHashSignature(this.publicKey, r.hash, r.signature)) return 'signature does not verify with the gateway public key'
+    if (r.signature && !verifyHashSignature(this.publicKey, r.hash, r.signature)) {
+      return this.#unsigned ? `signature does not verify with the gateway public key (it covers records ${this.#unsigned.from}..${seq}: one of them was altered)` : 'signature does not verify with the gateway public key'
+    }
     for (const [k, v] of Object.entries(r.columns ?? {})) {
       if (v !== undefined && String(v) !== String(facts[k as keyof CallFacts])) return `column ${k} differs from the signed record`
     }
@@ -256,6 +348,7 @@ export class LogVerifier {
   }
 
   result(): VerifyLogResult {
+    if (!this.#bad) this.#closeChain()
     return this.#bad ? { ok: false, records: this.#records, nodes: this.#nodes, firstBad: this.#bad } : { ok: true, records: this.#records, nodes: this.#nodes }
   }
 }

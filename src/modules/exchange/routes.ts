@@ -197,7 +197,7 @@ export async function exchangeAdminRoutes(fastify: FastifyInstance, ctx: AppCont
     preValidation: staffOnly,
     schema: {
       tags, summary: 'The signed message log (nhật ký thông điệp): who called what, when, status, sizes, duration, body hashes, signature',
-      description: "Officers see calls made by or to their unit's members; province admins see all. Newest first; page with `before` (the `cursor` of the last row).",
+      description: "Officers see calls made by or to their unit's members; province admins see all. Newest first; page with `before` (the `cursor` of the last row). Records are signed in batches: an empty `signature` means the record is covered by the next signed record of its node (its hash is chained into it).",
       querystring: Type.Object({
         provider: Type.Optional(Type.String({ maxLength: 60 })), service: Type.Optional(Type.String({ maxLength: 60 })), client: Type.Optional(Type.String({ maxLength: 100 })),
         before: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),

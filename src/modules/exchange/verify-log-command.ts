@@ -1,6 +1,8 @@
 // npm run exchange:verify-log [-- --public-key key.pub.pem] [--file export.ndjson]
-// Verifies the gateway's signed message log offline: every record's Ed25519 signature with the
-// PUBLIC key only, the hash chain of each node, and no gaps; names the first bad record.
+// Verifies the gateway's signed message log offline with the PUBLIC key only: every Ed25519
+// signature (one per batch: a record with an empty signature is proven by the next signed record
+// of its chain; a chain ending unsigned fails), the hash chain of each node, and no gaps; names
+// the first bad record.
 // Without --file it reads exchange_message_log from DATABASE_URL or the embedded database in
 // DATA_DIR (stop the server first: PGlite is one process). With --file it reads rows exported
 // as NDJSON ({node, seq, record, prev_hash, hash, signature} per line), e.g. from a backup.
