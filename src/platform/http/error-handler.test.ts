@@ -92,6 +92,9 @@ test('an unwritable upload folder (real ENOTDIR: a file where a folder is expect
   }
 })
 
-test('an error code alone (no file-system call) is not taken for a storage failure', () => {
+test('an error code alone (no file-system call) is not taken for a storage failure; a missing file on read is not either', () => {
   assert.equal(toAppError(Object.assign(new Error('x'), { code: 'EACCES' })).statusCode, 500)
+  assert.equal(toAppError(Object.assign(new Error('x'), { code: 'ENOENT', syscall: 'open' })).statusCode, 500)
+  // What node's recursive mkdir reports on a read-only file system.
+  assert.equal(toAppError(Object.assign(new Error('x'), { code: 'ENOENT', syscall: 'mkdir' })).code, 'STORAGE_UNAVAILABLE')
 })

@@ -53,7 +53,10 @@ export function toAppError(err: unknown): AppError {
   if (e?.code && (STORAGE_FULL_CODES.has(e.code) || e.code === '53100')) {
     return new AppError(507, 'STORAGE_FULL', 'Bộ nhớ lưu trữ tệp đã đầy, vui lòng thử lại sau.', 'File storage is full; please retry later.', undefined, { 'retry-after': '300' })
   }
-  if (e?.code && STORAGE_UNAVAILABLE_CODES.has(e.code) && typeof (e as { syscall?: unknown }).syscall === 'string') {
+  const syscall = (e as { syscall?: unknown })?.syscall
+  // Node's recursive mkdir on a read-only file system reports ENOENT (measured on a tmpfs
+  // remounted ro): a folder of the upload store that cannot be made is the storage, not the request.
+  if (e?.code && typeof syscall === 'string' && (STORAGE_UNAVAILABLE_CODES.has(e.code) || (e.code === 'ENOENT' && syscall === 'mkdir'))) {
     return new AppError(503, 'STORAGE_UNAVAILABLE', 'Không ghi được tệp lên bộ nhớ lưu trữ, vui lòng thử lại sau.', 'File storage cannot be written; please retry later.', undefined, { 'retry-after': '60' })
   }
   if (/Connection terminated|timeout exceeded when trying to connect|PGlite is closed|Client has encountered a connection error/i.test(e?.message ?? '')) return unavailable()
