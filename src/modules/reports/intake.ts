@@ -121,8 +121,8 @@ export async function submitReport(deps: IntakeDeps, s: ReportSubmission, princi
   const year = new Date(now.getTime() + 7 * 3600_000).getUTCFullYear()
   const code = trackingCode(year, await nextReportNumber(db, year))
 
-  await writePhotoFiles(deps.uploadDir, photos)
   try {
+    await writePhotoFiles(deps.uploadDir, photos)
     const actor = actorOf(principal)
     const result = await runIdempotent<IntakeAnswer>(db, { ...idem, fingerprint }, async (tx) => {
       // One statement writes the report, its first history row, the event and the audit entry.

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import exifr from 'exifr'
 import sharp, { type Metadata } from 'sharp'
 import { badRequest } from '../../platform/http/errors.ts'
+import { writeFileAtomic } from '../../platform/storage/atomic-write.ts'
 
 export const PHOTO_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const
 export const MAX_PHOTOS = 3
@@ -86,11 +87,7 @@ export async function writePhotoFiles(root: string, photos: ProcessedPhoto[]): P
   for (const p of photos) {
     const names = photoFileNames(p)
     await mkdir(join(root, names.file, '..'), { recursive: true })
-    for (const [name, data] of [[names.file, p.image], [names.thumb, p.thumb]] as const) {
-      const tmp = join(root, `${name}.${process.pid}.tmp`)
-      await writeFile(tmp, data)
-      await rename(tmp, join(root, name))
-    }
+    for (const [name, data] of [[names.file, p.image], [names.thumb, p.thumb]] as const) await writeFileAtomic(join(root, name), data)
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { STORAGE_FULL_CODES, STORAGE_UNAVAILABLE_CODES } from '../storage/atomic-write.ts'
 import { AppError, unavailable } from './errors.ts'
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08006', '08001', '08003'])
@@ -47,6 +48,17 @@ export function toAppError(err: unknown): AppError {
       return new AppError(503, 'RETRY', 'Xung đột tạm thời, vui lòng thử lại.', 'Temporary conflict; please retry.', undefined, { 'retry-after': '1' })
   }
   if (e?.code && CONNECTION_ERRORS.has(e.code)) return unavailable()
+  // The upload folder (or the database's disk) is full or cannot be written: the request can be
+  // retried later unchanged (with its Idempotency-Key); nothing of it was committed.
+  if (e?.code && (STORAGE_FULL_CODES.has(e.code) || e.code === '53100')) {
+    return new AppError(507, 'STORAGE_FULL', 'Bộ nhớ lưu trữ tệp đã đầy, vui lòng thử lại sau.', 'File storage is full; please retry later.', undefined, { 'retry-after': '300' })
+  }
+  const syscall = (e as { syscall?: unknown })?.syscall
+  // Node's recursive mkdir on a read-only file system reports ENOENT (measured on a tmpfs
+  // remounted ro): a folder of the upload store that cannot be made is the storage, not the request.
+  if (e?.code && typeof syscall === 'string' && (STORAGE_UNAVAILABLE_CODES.has(e.code) || (e.code === 'ENOENT' && syscall === 'mkdir'))) {
+    return new AppError(503, 'STORAGE_UNAVAILABLE', 'Không ghi được tệp lên bộ nhớ lưu trữ, vui lòng thử lại sau.', 'File storage cannot be written; please retry later.', undefined, { 'retry-after': '60' })
+  }
   if (/Connection terminated|timeout exceeded when trying to connect|PGlite is closed|Client has encountered a connection error/i.test(e?.message ?? '')) return unavailable()
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500
   if (status === 429) {

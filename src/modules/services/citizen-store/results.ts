@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import type { Db } from '../../../platform/db/database.ts'
+import { writeFileAtomic } from '../../../platform/storage/atomic-write.ts'
 import { getOrgUnit } from '../../identity/index.ts'
 import { getDossierByCode, getLetter, listFiles, listSlips, type DossierRow } from '../dossiers/repository.ts'
 import { renderSlip } from '../dossiers/slips-pdf.ts'
@@ -18,10 +19,9 @@ async function storeContent(uploadDir: string, data: Buffer): Promise<{ stored_n
   const sha256 = createHash('sha256').update(data).digest('hex')
   const stored_name = `dossiers/${sha256}.pdf`
   await mkdir(join(uploadDir, 'dossiers'), { recursive: true })
-  // Written under a temporary name and renamed: a crash never leaves a half-written result.
-  const tmp = join(uploadDir, `dossiers/.${sha256}.${randomBytes(4).toString('hex')}.tmp`)
-  await writeFile(tmp, data)
-  await rename(tmp, join(uploadDir, stored_name))
+  // Written under a temporary name and renamed: a crash never leaves a half-written result, a
+  // full disk leaves no temporary file.
+  await writeFileAtomic(join(uploadDir, stored_name), data, { contentAddressed: true })
   return { stored_name, sha256 }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
@@ -9,6 +9,8 @@ import { actorOf, requireUser } from '../../../platform/auth/principal.ts'
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts'
 import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../../../platform/http/idempotency.ts'
 import { ErrorSchema } from '../../../platform/http/schemas.ts'
+import { writeFileAtomic } from '../../../platform/storage/atomic-write.ts'
+import { removeUnreferenced } from '../dossiers/files.ts'
 import type { AppContext } from '../../../platform/module.ts'
 import { detectFormat, type UploadedFile } from '../dossiers/files.ts'
 import { readMultipart } from '../dossiers/routes.ts'
@@ -70,16 +72,25 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     if (!format) throw new AppError(415, 'FILE_TYPE_NOT_ALLOWED', 'Tệp không đúng định dạng cho phép (pdf, jpg, png, doc, docx, xlsx).', 'The file is not an allowed type (pdf, jpg, png, doc, docx, xlsx).')
     const sha256 = createHash('sha256').update(f.data).digest('hex')
     const stored = `dossiers/${sha256}.${format.ext}`
-    await mkdir(join(ctx.config.uploadDir, 'dossiers'), { recursive: true })
-    await writeFile(join(ctx.config.uploadDir, stored), f.data)
     const now = ctx.clock()
     const title = (req.body.title ?? f.name).slice(0, 200)
-    const r = await runIdempotent(ctx.db, { scope: `POST /api/me/store|${actorOf(p)}`, key, fingerprint: requestFingerprint({ title, sha256, name: f.name }) }, async (tx) => {
-      const id = await insertStoreItem(tx, { owner: p.userId, title, original_name: f.name.slice(0, 255), stored_name: stored, mime: format.mime, bytes: f.data.length, sha256, at: now })
-      await appendAudit(tx, { actor: actorOf(p), action: 'citizen_store.uploaded', entityType: 'citizen_store_item', entityId: id, data: { sha256, bytes: f.data.length } }, now)
-      const item = (await getStoreItem(tx, p.userId, id))!
-      return { statusCode: 201, body: present(item) }
-    })
+    // Written before the transaction (tmp + rename); if the write or the transaction fails, the
+    // file is removed unless a committed row refers to the same content.
+    const r = await (async () => {
+      try {
+        await mkdir(join(ctx.config.uploadDir, 'dossiers'), { recursive: true })
+        await writeFileAtomic(join(ctx.config.uploadDir, stored), f.data, { contentAddressed: true })
+        return await runIdempotent(ctx.db, { scope: `POST /api/me/store|${actorOf(p)}`, key, fingerprint: requestFingerprint({ title, sha256, name: f.name }) }, async (tx) => {
+          const id = await insertStoreItem(tx, { owner: p.userId, title, original_name: f.name.slice(0, 255), stored_name: stored, mime: format.mime, bytes: f.data.length, sha256, at: now })
+          await appendAudit(tx, { actor: actorOf(p), action: 'citizen_store.uploaded', entityType: 'citizen_store_item', entityId: id, data: { sha256, bytes: f.data.length } }, now)
+          const item = (await getStoreItem(tx, p.userId, id))!
+          return { statusCode: 201, body: present(item) }
+        })
+      } catch (err) {
+        await removeUnreferenced(ctx.db, ctx.config.uploadDir, [{ stored_name: stored }])
+        throw err
+      }
+    })()
     if (r.replayed) reply.header('idempotent-replayed', 'true')
     return reply.status(201).send(r.body)
   })

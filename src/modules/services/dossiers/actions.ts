@@ -86,7 +86,12 @@ export async function runDossierAction(deps: ActionDeps, code: string, action: D
     if (!d) throw notFound('Dossier', 'hồ sơ')
     files = checkFiles(d.procedure.components, input.files ?? [], false)
     if (!files.length) throw badRequest('FILES_REQUIRED', 'Cần gửi kèm tệp bổ sung.', 'A supplement needs at least one file.')
-    await storeFiles(deps.uploadDir, files)
+    try {
+      await storeFiles(deps.uploadDir, files)
+    } catch (err) {
+      await removeUnreferenced(db, deps.uploadDir, files)
+      throw err
+    }
   } else if (action === 'resolve' && input.files?.length) {
     // The signed result itself may be uploaded (one PDF in the part "result"); without it the
     // result document is still registered and numbered, and the result notice PDF is generated.

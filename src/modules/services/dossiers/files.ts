@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdir, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import type { Db } from '../../../platform/db/database.ts'
+import { writeFileAtomic } from '../../../platform/storage/atomic-write.ts'
 import { AppError, badRequest } from '../../../platform/http/errors.ts'
 import type { ProcedureComponent } from './catalogue-port.ts'
 
@@ -77,15 +78,20 @@ export function checkFiles(components: readonly ProcedureComponent[], files: rea
   return out
 }
 
-/** Writes files content-addressed (a file already there is the same content). */
+/**
+ * Writes files content-addressed (a file already there is the same content and is not rewritten),
+ * each through a temporary name and a rename: a full or read-only disk fails the request with no
+ * half file under a final name and no temporary file left. Call inside the caller's try, whose
+ * catch runs `removeUnreferenced` (files written before the failing one are removed there).
+ */
 export async function storeFiles(uploadDir: string, files: readonly CheckedFile[]): Promise<void> {
   if (!files.length) return
   await mkdir(join(uploadDir, 'dossiers'), { recursive: true })
-  for (const f of files) await writeFile(join(uploadDir, f.stored_name), f.data)
+  for (const f of files) await writeFileAtomic(join(uploadDir, f.stored_name), f.data, { contentAddressed: true })
 }
 
 /** Removes files of a failed write unless a committed dossier refers to the same content. */
-export async function removeUnreferenced(db: Db, uploadDir: string, files: readonly CheckedFile[]): Promise<void> {
+export async function removeUnreferenced(db: Db, uploadDir: string, files: readonly { stored_name: string }[]): Promise<void> {
   for (const f of files) {
     const { rows } = await sql`select 1 from dossier_files where stored_name = ${f.stored_name}
       union all select 1 from citizen_store_items where stored_name = ${f.stored_name}

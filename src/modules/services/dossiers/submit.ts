@@ -86,8 +86,8 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
   const fingerprint = requestFingerprint({ ...s, files: files.map((f) => [f.component_key, f.sha256, f.reused_from ?? null]) })
   const actor = actorOf(p)
 
-  await storeFiles(deps.uploadDir, files)
   try {
+    await storeFiles(deps.uploadDir, files)
     return await runIdempotent<{ code: string }>(db, { ...idem, fingerprint }, async (tx) => {
       const code = await nextDossierCode(tx, unitCode, now)
       const id = await insertDossier(tx, {

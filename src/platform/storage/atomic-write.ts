@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto'
+import { rename, rm, stat, writeFile } from 'node:fs/promises'
+
+/**
+ * Writes `data` to `path` through a temporary name in the same folder and a rename, so the final
+ * name never holds half a file (a full disk fails the write, not the rename). On any failure the
+ * temporary file is removed and the error is rethrown (the HTTP error handler turns ENOSPC,
+ * EROFS, EACCES... into 507/503 with Retry-After). With `contentAddressed`, a file already there
+ * with the same size is the same content and is left alone (never rewritten in place, so a file a
+ * committed row points to is never truncated by a failed write of the same content).
+ */
+export async function writeFileAtomic(path: string, data: Buffer, opts: { contentAddressed?: boolean } = {}): Promise<'written' | 'existed'> {
+  if (opts.contentAddressed && (await stat(path).then((s) => s.isFile() && s.size === data.length, () => false))) return 'existed'
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    await writeFile(tmp, data)
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {})
+    throw err
+  }
+  return 'written'
+}
+
+/** File-system error codes that mean "the upload storage cannot take this write now". */
+export const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT'])
+export const STORAGE_UNAVAILABLE_CODES = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EIO'])
