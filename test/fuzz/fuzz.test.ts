@@ -108,6 +108,13 @@ export async function send(p: Platform, op: Pick<Op, 'method' | 'path'>, r: Omit
   return { status: res.statusCode, body: res.body }
 }
 
+let firstFailure = false
+function memoryLine() {
+  const m = process.memoryUsage()
+  const mb = (n: number) => Math.round(n / 1048576)
+  return `RSS ${mb(m.rss)} MB, JS heap ${mb(m.heapUsed)} MB, external ${mb(m.external)} MB, array buffers ${mb(m.arrayBuffers)} MB`
+}
+
 test(`fuzz every OpenAPI route: ${REQUESTS} requests, no 5xx, bounded memory`, async () => {
   const rssStart = process.memoryUsage().rss
   const started = Date.now()
@@ -118,8 +125,13 @@ test(`fuzz every OpenAPI route: ${REQUESTS} requests, no 5xx, bounded memory`, a
       const op = ops[r.op]
       const res = await send(platform, op, r, roleHeaders[r.role])
       sent++
-      if (sent % 10_000 === 0) console.log(`fuzz: ${sent} requests, ${Math.round((Date.now() - started) / 1000)} s, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB`)
+      if (sent % 10_000 === 0) console.log(`fuzz: ${sent} requests, ${Math.round((Date.now() - started) / 1000)} s, ${memoryLine()}`)
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+      if (res.status >= 500 && !firstFailure) {
+        // The first failure in full, before shrinking replays anything: a server stuck in a bad state shows here.
+        firstFailure = true
+        console.log(`fuzz: first 5xx after ${sent} requests: ${op.method} ${op.path} → ${res.status} ${res.body.slice(0, 2000)}; ${memoryLine()}`)
+      }
       if (res.status >= 500) throw new Error(`${op.method} ${op.path} → ${res.status} ${res.body.slice(0, 200)}`)
     }),
     { numRuns: REQUESTS, seed: SEED, verbose: 1 },

@@ -1,9 +1,14 @@
 // SIGKILL of the application server under write load, on PostgreSQL (mixed: reports, dossier
-// submissions with files, outgoing documents) and on embedded PGlite (reports): after a restart
-// and retries with the same Idempotency-Keys, every acknowledged write is there exactly once, the
-// dossier and document registers are gapless, and the audit chain verifies.
+// submissions with files, outgoing documents, calls through the exchange gateway) and on embedded
+// PGlite (reports): after a restart and retries with the same Idempotency-Keys, every acknowledged
+// write is there exactly once, the dossier and document registers are gapless, the audit chain
+// verifies, and every answered gateway call has exactly one record in the signed message log,
+// which the offline verifier accepts.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -17,16 +22,61 @@ import { createScratchDatabase } from '../../src/platform/testing/scratch-databa
 const PG_URL = process.env.TEST_DATABASE_URL
 const PDF = Buffer.from('%PDF-1.4\n% kill\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
 
-/** Mixed load: dossier submissions (multipart, two PDFs) and outgoing documents of one commune. */
-function mixedWrites(databaseUrl: string, dataDir: string, n: number) {
-  const state = { commune: '' }
-  const extra = async (): Promise<ExtraWrite[]> => {
+/**
+ * A provider behind the gateway that applies each write once per Idempotency-Key (as a real
+ * agency system should) and answers 201 with the id it gave; it remembers every gateway request
+ * id it was called with.
+ */
+async function startIdempotentProvider(): Promise<{ url: string; applied: Map<string, number>; close: () => Promise<void> }> {
+  const applied = new Map<string, number>()
+  const server: Server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      const key = String(req.headers['idempotency-key'] ?? '')
+      if (!applied.has(key)) applied.set(key, applied.size + 1)
+      res.writeHead(201, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ id: applied.get(key) }))
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, applied, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) }) }
+}
+
+/** Registers, through the admin API, a provider system with one service and a caller with a right to it; answers the caller's key. */
+async function registerGatewayCaller(url: string, admin: { headers: Record<string, string> }, providerUrl: string): Promise<string> {
+  const post = async (path: string, body: unknown) => {
+    const r = await fetch(`${url}${path}`, { method: 'POST', headers: { ...admin.headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const b = await r.json()
+    assert.ok(r.status === 201 || r.status === 200, `${path}: ${r.status} ${JSON.stringify(b)}`)
+    return b
+  }
+  await post('/api/exchange/members', { code: 'SYT', name: 'Sở Y tế', unit_code: '11.SYT' })
+  await post('/api/exchange/members', { code: 'SXD', name: 'Sở Xây dựng', unit_code: '11.SXD' })
+  const his = await post('/api/exchange/systems', { member_code: 'SYT', code: 'his', name: 'HIS' })
+  const service = await post('/api/exchange/services', { system_id: his.id, code: 'referrals', name: 'Referrals', base_url: providerUrl })
+  const caller = await post('/api/exchange/systems', { member_code: 'SXD', code: 'permits', name: 'Permits' })
+  await post('/api/exchange/rights', { service_id: service.id, system_id: caller.id, can_write: true })
+  return caller.api_key
+}
+
+/** Mixed load: dossier submissions (multipart, two PDFs), outgoing documents of one commune and writes through the gateway. */
+function mixedWrites(databaseUrl: string, dataDir: string, n: number, providerUrl: string) {
+  const state = { commune: '', gatewayAnswered: new Set<string>() }
+  const extra = async (url: string): Promise<ExtraWrite[]> => {
     const { db, close } = await openDatabase({ databaseUrl, dataDir, poolSize: 1 })
     try {
       state.commune = (await sql<{ code: string }>`select code from org_units where kind = 'commune' order by code limit 1`.execute(db)).rows[0].code
       const citizen = await createTestUser(db, 'citizen')
       const clerk = await createTestUser(db, 'officer', state.commune)
-      return Array.from({ length: n }, (_, i): ExtraWrite => i % 2 === 0
+      const gatewayKey = await registerGatewayCaller(url, await createTestUser(db, 'province_admin'), providerUrl)
+      return Array.from({ length: n }, (_, i): ExtraWrite => i % 3 === 2
+        ? { kind: 'gateway', id: (b) => String(b.id), send: async (url, key) => {
+          const res = await fetch(`${url}/gw/SYT/referrals/v1/referrals`, { method: 'POST', headers: { 'x-exchange-key': gatewayKey, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ patient: `kill ${i}` }) })
+          // Answered = the caller saw the provider's answer; the gateway's request id names its log record.
+          if (res.status === 201) state.gatewayAnswered.add(res.headers.get('x-hoaban-request-id') ?? '')
+          return res
+        } }
+        : i % 3 === 0
         ? { kind: 'dossier', id: (b) => String(b.code), send: (url, key) => {
           const f = new FormData()
           f.set('procedure_code', '1.001193'); f.set('commune_code', state.commune); f.set('applicant_name', `Kill Mixed ${i}`); f.set('applicant_phone', '0912345678')
@@ -55,12 +105,14 @@ test('kill-postgres: SIGKILL of the server on PostgreSQL under mixed load (repor
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-res-kill-'))
   try {
     const started = Date.now()
-    const mixed = mixedWrites(scratch.url, dataDir, 80)
+    const provider = await startIdempotentProvider()
+    const mixed = mixedWrites(scratch.url, dataDir, 120, provider.url)
     const r = await runKillScenario({ env: { DATABASE_URL: scratch.url, DATA_DIR: dataDir, RATE_LIMIT_PER_IP: '100000' }, total: 300, killAfter: 100, tag: 'res-kill-pg', extra: mixed.extra })
+    await provider.close()
     const extraAcked = r.extra.filter((x) => x.ackedBeforeKill).length
-    console.log(`# kill-postgres: total ${r.total} reports + ${r.extra.length} dossiers/documents, acked before kill ${r.ackedBeforeKill} (${extraAcked} dossiers/documents), retried ${r.retried} reports + ${r.extra.length} others, lost ${r.lostAcked.length}, duplicates ${r.duplicates.length}, ${Date.now() - started} ms`)
+    console.log(`# kill-postgres: total ${r.total} reports + ${r.extra.length} dossiers/documents/gateway calls, acked before kill ${r.ackedBeforeKill} (${extraAcked} of the others: ${['dossier', 'document', 'gateway'].map((k) => `${k} ${r.extra.filter((x) => x.kind === k && x.ackedBeforeKill).length}`).join(', ')}), retried ${r.retried} reports + ${r.extra.length} others, lost ${r.lostAcked.length}, duplicates ${r.duplicates.length}, ${Date.now() - started} ms`)
     assertNoLoss(r)
-    assert.ok(extraAcked > 0, 'some dossiers/documents were acknowledged before the kill')
+    for (const kind of ['dossier', 'document', 'gateway']) assert.ok(r.extra.some((x) => x.kind === kind && x.ackedBeforeKill), `some ${kind} writes were acknowledged before the kill`)
     assert.equal(r.extraChangedOnRetry, 0, 'a retried dossier/document answers the first code/number')
     assert.deepEqual(r.extra.filter((x) => x.id === undefined), [], 'every dossier/document is there after retries')
     assert.deepEqual(r.restartNotes, [], 'PostgreSQL needs no recovery step')
@@ -79,9 +131,23 @@ test('kill-postgres: SIGKILL of the server on PostgreSQL under mixed load (repor
       const wantDocs = r.extra.filter((x) => x.kind === 'document')
       assert.deepEqual(numbers, wantDocs.map((_, i) => i + 1), 'outgoing register gapless, one document per request')
       assert.deepEqual(wantDocs.map((x) => Number(x.id)).sort((a, b) => a - b), numbers, 'the stored numbers are the answered ones')
+      // Gateway: the provider applied each write once; every answered call has exactly one log record.
+      const wantCalls = r.extra.filter((x) => x.kind === 'gateway')
+      assert.equal(provider.applied.size, wantCalls.length, 'the provider applied each gateway write once')
+      const logged = (await sql<{ record: string; status: number }>`select record, status from exchange_message_log where service = 'referrals'`.execute(db)).rows.map((x) => ({ ...JSON.parse(x.record) as { request_id: string }, status: x.status }))
+      const perRequest = new Map<string, number>()
+      for (const x of logged) perRequest.set(x.request_id, (perRequest.get(x.request_id) ?? 0) + 1)
+      assert.ok(mixed.state.gatewayAnswered.size >= wantCalls.length, 'every gateway call was answered at least once')
+      const missing = [...mixed.state.gatewayAnswered].filter((id) => perRequest.get(id) !== 1)
+      assert.deepEqual(missing.map((id) => `${id}: ${perRequest.get(id) ?? 0} records`), [], 'every answered gateway call has exactly one record in the message log')
+      console.log(`# kill-postgres: gateway calls answered ${mixed.state.gatewayAnswered.size} (incl. retries), log records ${logged.length}`)
     } finally {
       await close()
     }
+    // The offline verifier (npm run exchange:verify-log) accepts the log written across the kill.
+    const verify = spawnSync(process.execPath, ['--import', 'tsx', 'src/modules/exchange/verify-log-command.ts'], { env: { ...process.env, DATABASE_URL: scratch.url, DATA_DIR: dataDir }, encoding: 'utf8' })
+    assert.equal(verify.status, 0, `exchange:verify-log failed: ${verify.stdout} ${verify.stderr}`)
+    assert.match(verify.stdout, /Message log OK/)
   } finally {
     await scratch.drop()
     rmSync(dataDir, { recursive: true, force: true })

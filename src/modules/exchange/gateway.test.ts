@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { createPublicKey } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -314,6 +314,35 @@ test('records journaled but not yet in the database survive a crash', async () =
   for await (const r of readLogRows(db)) if (r.node === 'crash-node') rows.push(r)
   assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6])
   assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+})
+
+test('a restarted server (a new node: the default name holds the pid) adopts the journal its dead predecessor answered for; a live node\'s journal is left alone', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const dir = mkdtempSync(join(tmpdir(), 'hb-journal-orphan-'))
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `o${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const dead = await MessageLog.open(db, key, { node: 'host-dead', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
+  const alive = await MessageLog.open(db, key, { node: 'host-alive', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
+  for (let i = 0; i < 3; i++) dead.append(facts(i))
+  await dead.written()
+  alive.append(facts(9))
+  await alive.written()
+  // host-dead's process is gone: its owner file names a pid that no longer exists.
+  const gone = spawnSync(process.execPath, ['-e', '']).pid!
+  writeFileSync(join(dir, 'journal-host-dead.owner'), String(gone))
+  const restarted = await MessageLog.open(db, key, { node: 'host-new', dir, flushMs: 10, adoptEveryMs: 0 })
+  const rows = async (node: string) => {
+    const out = []
+    for await (const r of readLogRows(db)) if (r.node === node) out.push(r)
+    return out
+  }
+  assert.deepEqual((await rows('host-dead')).map((r) => r.seq), [1, 2, 3], 'the dead node\'s answered records are in the database')
+  assert.equal(verifyMessageLog(await rows('host-dead'), key.publicKey).ok, true)
+  assert.deepEqual(await rows('host-alive'), [], 'a live node\'s journal is not taken')
+  assert.ok(!existsSync(join(dir, 'journal-host-dead.ndjson')) && existsSync(join(dir, 'journal-host-alive.ndjson')))
+  await alive.close()
+  await restarted.close()
+  assert.deepEqual((await rows('host-alive')).map((r) => r.seq), [1])
 })
 
 test('records of one tick share one signature; every record is still proven', async () => {

@@ -1,5 +1,5 @@
 import { createHash, hash, type KeyObject } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { canonicalJson } from '../../platform/canonical-json.ts'
@@ -86,18 +86,35 @@ export class MessageLog {
   #fd: number
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  #adoptTimer: NodeJS.Timeout | undefined
   readonly #journal: string
+  readonly #dir: string
 
   private constructor(private readonly db: Db, private readonly key: SigningKey, readonly node: string, dir: string, private readonly flushMs: number) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.#dir = dir
     this.#journal = join(dir, `journal-${node}.ndjson`)
+    // The owner file comes first: another node that scans the folder never takes a live journal for an orphan.
+    writeFileSync(ownerFile(this.#journal), String(process.pid), { mode: 0o600 })
     this.#fd = openSync(this.#journal, 'a', 0o600)
   }
 
-  /** Opens the log of a node: replays a journal left by a crash, then continues the chain. */
-  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number }): Promise<MessageLog> {
+  /**
+   * Opens the log of a node: replays a journal left by a crash of this node, adopts the journals
+   * of dead nodes in the same folder (the default node name holds the pid, so a restarted server
+   * is a new node and would otherwise never replay what its previous life answered for), then
+   * continues the chain. Orphans are looked for again every `adoptEveryMs` (a node that died
+   * while another kept running).
+   */
+  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number }): Promise<MessageLog> {
     const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs)
     await log.#recover()
+    await adoptOrphanJournals(db, opts.dir, log.#journal)
+    const every = opts.adoptEveryMs ?? 60_000
+    if (every > 0) {
+      log.#adoptTimer = setInterval(() => void adoptOrphanJournals(db, opts.dir, log.#journal).catch(() => {}), every)
+      log.#adoptTimer.unref()
+    }
     const { rows } = await sql<{ seq: string; hash: string }>`select seq::text as seq, hash from exchange_message_log
       where node = ${opts.node} order by exchange_message_log.seq desc limit 1`.execute(db)
     if (rows[0]) {
@@ -108,24 +125,7 @@ export class MessageLog {
   }
 
   async #recover(): Promise<void> {
-    if (!existsSync(this.#journal)) return
-    const lines = readFileSync(this.#journal, 'utf8').split('\n')
-    const rows: Pending[] = []
-    for (const line of lines) {
-      if (!line) continue
-      try {
-        const j = JSON.parse(line) as LogRow & { request_body: string | null; response_body: string | null }
-        rows.push({ ...j, facts: JSON.parse(j.record) as SignedRecord, request_body: j.request_body ? Buffer.from(j.request_body, 'base64') : null, response_body: j.response_body ? Buffer.from(j.response_body, 'base64') : null })
-      } catch {
-        // a line cut short by the crash: it was never answered for
-      }
-    }
-    // A batch cut short by the crash (its signed last line lost) was never answered for (answers
-    // wait for the whole batch): its unsigned records are dropped, not signed after the fact, so
-    // an edited journal cannot get records signed at recovery. The chain goes on from the last
-    // signed record.
-    while (rows.length > 0 && !rows[rows.length - 1].signature) rows.pop()
-    for (let i = 0; i < rows.length; i += 200) await insertRows(this.db, rows.slice(i, i + 200))
+    await replayJournal(this.db, this.#journal)
     this.#rewriteJournal([])
   }
 
@@ -246,11 +246,104 @@ export class MessageLog {
   async close(): Promise<void> {
     this.#commitTick()
     if (this.#timer) clearTimeout(this.#timer)
+    if (this.#adoptTimer) clearInterval(this.#adoptTimer)
     this.#timer = undefined
     await this.flush().catch(() => {})
     closeSync(this.#fd)
-    if (this.#pending.length === 0) unlinkSync(this.#journal)
+    if (this.#pending.length === 0) {
+      unlinkSync(this.#journal)
+      unlinkQuiet(ownerFile(this.#journal))
+    }
   }
+}
+
+const ownerFile = (journal: string) => journal.replace(/\.ndjson$/, '.owner')
+
+function unlinkQuiet(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether the process that wrote an owner file is gone (no file, unreadable, or no such pid). */
+function ownerIsDead(journal: string): boolean {
+  let pid: number
+  try {
+    pid = Number.parseInt(readFileSync(ownerFile(journal), 'utf8'), 10)
+  } catch {
+    return true
+  }
+  return !Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    // EPERM: alive, owned by another user.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH'
+  }
+}
+
+/**
+ * Inserts the signed records of a journal file (insert … on conflict do nothing: records already
+ * flushed are skipped). A batch cut short by a crash (its signed last line lost) was never
+ * answered for (answers wait for the whole batch): its unsigned records are dropped, not signed
+ * after the fact, so an edited journal cannot get records signed at recovery; the chain goes on
+ * from the last signed record. Answers how many records were replayed.
+ */
+async function replayJournal(db: Db, file: string): Promise<number> {
+  if (!existsSync(file)) return 0
+  const rows: Pending[] = []
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue
+    try {
+      const j = JSON.parse(line) as LogRow & { request_body: string | null; response_body: string | null }
+      rows.push({ ...j, facts: JSON.parse(j.record) as SignedRecord, request_body: j.request_body ? Buffer.from(j.request_body, 'base64') : null, response_body: j.response_body ? Buffer.from(j.response_body, 'base64') : null })
+    } catch {
+      // a line cut short by the crash: it was never answered for
+    }
+  }
+  while (rows.length > 0 && !rows[rows.length - 1].signature) rows.pop()
+  for (let i = 0; i < rows.length; i += 200) await insertRows(db, rows.slice(i, i + 200))
+  return rows.length
+}
+
+/**
+ * Replays and removes the journals of dead nodes in `dir` (not `own`). A journal is taken by
+ * renaming it first, so when two nodes look at once only one replays it; its records keep their
+ * own node's chain, so the log verifies as before.
+ */
+export async function adoptOrphanJournals(db: Db, dir: string, own: string): Promise<number> {
+  let n = 0
+  for (const name of readdirSync(dir)) {
+    const m = /^(journal-.+\.ndjson)(?:\.adopted-(\d+))?$/.exec(name)
+    if (!m) continue
+    const file = join(dir, m[1])
+    if (file === own) continue
+    // A journal taken by a node that died while replaying it is taken again.
+    const dead = m[2] ? !pidAlive(Number(m[2])) : ownerIsDead(file)
+    if (!dead) continue
+    const taken = `${file}.adopted-${process.pid}`
+    try {
+      renameSync(join(dir, name), taken)
+    } catch {
+      continue // another node took it
+    }
+    try {
+      n += await replayJournal(db, taken)
+    } catch (e) {
+      renameSync(taken, file) // the database refused: left for the next look
+      throw e
+    }
+    unlinkSync(taken)
+    unlinkQuiet(ownerFile(file))
+  }
+  return n
 }
 
 function journalLine(r: Pending): string {
