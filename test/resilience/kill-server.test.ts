@@ -99,7 +99,7 @@ function assertNoLoss(r: KillScenarioResult) {
   assert.equal(r.missingAfterRetry, 0, 'every request is there after retries')
 }
 
-test('kill-postgres: SIGKILL of the server on PostgreSQL under mixed load (reports, dossiers, documents) loses and duplicates nothing; registers gapless; audit chain verifies', async () => {
+test('kill-postgres: SIGKILL of the server on PostgreSQL under mixed load (reports, dossiers, documents, gateway calls) loses and duplicates nothing; registers gapless; audit chain and message log verify', async () => {
   assert.ok(PG_URL, 'TEST_DATABASE_URL is required (npm run test:resilience sets it)')
   const scratch = await createScratchDatabase(PG_URL, `hb_res_kill_${process.pid}`)
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-res-kill-'))
