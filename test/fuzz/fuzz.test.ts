@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import fc from 'fast-check'
+import { exchangeRuntime } from '../../src/modules/exchange/index.ts'
 import { createTestUser } from '../../src/modules/identity/test-factories.ts'
 import type { Platform } from '../../src/platform/runtime.ts'
 import { startTestPlatform } from '../../src/platform/testing/test-platform.ts'
@@ -123,6 +124,8 @@ test(`fuzz every OpenAPI route: ${REQUESTS} requests, no 5xx, bounded memory`, a
   await fc.assert(
     fc.asyncProperty(requestArbitrary(), async (r) => {
       const op = ops[r.op]
+      // FUZZ_TRACE=1 prints every request before it is sent (to find one that kills the process).
+      if (process.env.FUZZ_TRACE) console.log(`fuzz: #${sent + 1} role ${r.role} ${op.method} ${op.path} ${JSON.stringify({ ...r, file: r.file && { type: r.file.type, bytes: r.file.bytes.length } })}`)
       const res = await send(platform, op, r, roleHeaders[r.role])
       sent++
       if (sent % 10_000 === 0) console.log(`fuzz: ${sent} requests, ${Math.round((Date.now() - started) / 1000)} s, ${memoryLine()}`)
@@ -141,6 +144,10 @@ test(`fuzz every OpenAPI route: ${REQUESTS} requests, no 5xx, bounded memory`, a
   const mb = (n: number) => Math.round(n / 1024 / 1024)
   console.log(`fuzz: ${sent} requests over ${ops.length} operations in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)} req/s); RSS ${mb(rssStart)} → ${mb(rssEnd)} MB; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`)
   assert.equal(sent, REQUESTS)
+  // Nothing the fuzzer sent may wedge a background writer: the gateway's message log drains.
+  const gatewayLog = exchangeRuntime(platform.ctx).log
+  await gatewayLog.flush()
+  assert.equal(gatewayLog.pendingCount, 0, 'every gateway log record reached the database')
   assert.ok(rssEnd - rssStart < 768 * 1024 * 1024, `RSS grew by ${mb(rssEnd - rssStart)} MB`)
 })
 

@@ -192,6 +192,20 @@ test('path traversal, plain or encoded, is refused with 400 before anything is f
   assert.deepEqual(forwardedPath('/gw/A/b/c/d%20e?q=1'), { provider: 'A', service: 'b', rest: 'c/d%20e', query: '?q=1' })
 })
 
+test('control characters in the provider or service name are a 400, and the refusal is logged and flushed (a NUL once blocked every later flush)', async () => {
+  for (const path of ['/gw/%2Fovn/%00/x', '/gw/SYT%0A/patients/x', '/gw/SYT/pat%01ients/x']) {
+    const r = await rawCall(base, 'GET', path, { 'x-exchange-key': caller.api_key })
+    assert.equal(r.status, 400, path)
+    assert.equal(r.json().error.code, 'INVALID_PATH', path)
+    const id = String(r.headers['x-hoaban-request-id'])
+    const log = exchangeRuntime(platform.ctx).log
+    await log.flush()
+    assert.equal(log.pendingCount, 0, 'the refusal record reached the database')
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from exchange_message_log where record like ${`%${id}%`}`.execute(platform.ctx.db)
+    assert.equal(rows[0].n, 1, path)
+  }
+})
+
 test('caller-supplied identity and hop-by-hop headers are not passed on', async () => {
   const r = await gw('/h', caller.api_key, {
     headers: { 'x-hoaban-client': 'SYT/his', 'x-hoaban-request-id': 'mine', connection: 'keep-alive, x-secret', 'x-secret': 'hidden', 'x-forwarded-for': '1.2.3.4', cookie: 'hb_session=abc', 'x-custom': 'kept' },

@@ -98,6 +98,8 @@ export function forwardedPath(rawUrl: string): { provider: string; service: stri
   }
   const provider = decode(segs[2] ?? '')
   const service = decode(segs[3] ?? '')
+  // They name log columns (text: PostgreSQL refuses NUL) and registry keys: no control characters.
+  if (/[\x00-\x1f\x7f]/.test(provider + service)) throw badRequest('INVALID_PATH', 'Tên đơn vị cung cấp hoặc dịch vụ chứa ký tự điều khiển.', 'The provider or service name contains control characters.')
   const rest = segs.slice(4)
   for (const s of rest) {
     const d = decode(s)

@@ -37,7 +37,10 @@ async function setup(ctx: AppContext): Promise<void> {
   const key = loadSigningKey(cfg.signingKeyPem, cfg.dir)
   const credentialKey = loadCredentialKey(cfg.credentialKey, cfg.dir)
   const registry = new RegistryCache(ctx.db, cfg.registryTtlMs, credentialKey)
-  const log = await MessageLog.open(ctx.db, key, { node: cfg.node, dir: cfg.dir, flushMs: cfg.flushIntervalMs })
+  const log = await MessageLog.open(ctx.db, key, {
+    node: cfg.node, dir: cfg.dir, flushMs: cfg.flushIntervalMs,
+    onAdoptError: (e) => ctx.log.error({ err: e, dir: cfg.dir }, 'exchange: a dead node\'s message-log journal could not be replayed; kept and retried every minute'),
+  })
   runtimes.set(ctx, { key, credentialKey, registry, log, pools: new ProviderPools(cfg.connectionsPerProvider) })
   ctx.events.subscribe(SUSPENSION_STARTED, async (tx, e) => {
     await upsertSuspension(tx, e.payload as unknown as SuspensionRow)

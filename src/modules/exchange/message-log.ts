@@ -106,13 +106,15 @@ export class MessageLog {
    * continues the chain. Orphans are looked for again every `adoptEveryMs` (a node that died
    * while another kept running).
    */
-  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number }): Promise<MessageLog> {
+  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number; onAdoptError?: (e: unknown) => void }): Promise<MessageLog> {
     const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs)
     await log.#recover()
-    await adoptOrphanJournals(db, opts.dir, log.#journal)
+    // Another node's journal that cannot be replayed now must not stop this node: told, kept, retried.
+    const adopt = () => adoptOrphanJournals(db, opts.dir, log.#journal).catch((e: unknown) => opts.onAdoptError?.(e))
+    await adopt()
     const every = opts.adoptEveryMs ?? 60_000
     if (every > 0) {
-      log.#adoptTimer = setInterval(() => void adoptOrphanJournals(db, opts.dir, log.#journal).catch(() => {}), every)
+      log.#adoptTimer = setInterval(() => void adopt(), every)
       log.#adoptTimer.unref()
     }
     const { rows } = await sql<{ seq: string; hash: string }>`select seq::text as seq, hash from exchange_message_log
