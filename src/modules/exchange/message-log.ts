@@ -253,7 +253,7 @@ export class MessageLog {
     await this.flush().catch(() => {})
     closeSync(this.#fd)
     if (this.#pending.length === 0) {
-      unlinkSync(this.#journal)
+      unlinkQuiet(this.#journal)
       unlinkQuiet(ownerFile(this.#journal))
     }
   }

@@ -25,9 +25,10 @@ export async function openTestDatabase(): Promise<Database> {
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
-    // Each test process keeps its own gateway journal folder: a node adopts dead nodes' journals
-    // in its folder, and one test database must not receive another test process's records.
-    ...loadConfig({ NODE_ENV: 'test', DATA_DIR: '/tmp/hoaban-test', SEED_DEMO: 'false', EXCHANGE_DIR: `/tmp/hoaban-test-exchange-${process.pid}` }),
+    // Each test process keeps its own data folder (and so its own gateway journal folder): a node
+    // adopts dead nodes' journals in its folder, and one test database must not receive another
+    // test process's records.
+    ...loadConfig({ NODE_ENV: 'test', DATA_DIR: `/tmp/hoaban-test-${process.pid}`, SEED_DEMO: 'false' }),
     uploadDir: `/tmp/hoaban-test-uploads-${process.pid}`,
     rateLimitPerIp: 100_000,
     rateLimitPerClient: 100_000,
