@@ -106,7 +106,7 @@ export async function generateProvinceYear(db: Db, opts: GenerateYearOptions = {
           reporter_name, created_at, updated_at, state_entered_at, state_due_at, due_at, resolved_at, closed_at)
         select 'PA-' || extract(year from s.at)::int || '-' || lpad(nextval(('report_number_' || extract(year from s.at)::int)::regclass)::text, 6, '0'),
           cat.code, 'Phản ánh tổng hợp số ' || s.i || ': ổ gà, rác thải, đèn đường', (array['app','web','open311','sms','hotline'])[1 + s.i % 5],
-          st_translate(com.pt, ((s.i * 7919) % 100 - 50) * 1e-6, ((s.i * 104729) % 100 - 50) * 1e-6), 'gps', null, com.code,
+          st_translate(com.pt, ((s.i::bigint * 7919) % 100 - 50) * 1e-6, ((s.i::bigint * 104729) % 100 - 50) * 1e-6), 'gps', null, com.code,
           'inside', false, null, com.version,
           case when cat.handling = 'department' then cat.department_code else com.code end,
           s.status, case when s.status = 'closed' then 'fixed' end, case when s.status in ('resolved', 'closed') then 'Đã xử lý xong.' end,

@@ -164,6 +164,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const results: SizeResult[] = []
   for (const s of sizes) {
     const r = await runSize(base, s, rounds, provinces)
+    console.error(markdown([r]))
     if (r.errors.length) console.error(`[${s}×] errors:\n  ${r.errors.join('\n  ')}`)
     results.push(r)
   }
