@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './db/database.ts'
 import { migrate, type MigrationSource } from './db/migrate.ts'
 import { EventBus } from './events/outbox.ts'
 import { JobRunner } from './jobs/job-runner.ts'
+import { scheduleMonthPartitions } from './db/partitions.ts'
 import type { AppContext, DemoSeedOutput, Module } from './module.ts'
 
 export const PLATFORM_MIGRATIONS: MigrationSource = { module: 'platform', dir: fileURLToPath(new URL('./migrations', import.meta.url)) }
@@ -58,6 +59,7 @@ export async function createPlatform(opts: StartOptions): Promise<Platform> {
         await events.dispatchPending(database.db)
       },
     })
+    scheduleMonthPartitions(ctx.jobs, (created) => log.info({ created }, 'month partitions created'))
     for (const m of modules) await m.setup?.(ctx)
     for (const m of modules) await m.seedReference?.(ctx)
     let demo: DemoSeedOutput | undefined

@@ -357,7 +357,7 @@ async function insertRows(db: Db, rows: Pending[]): Promise<void> {
   const values = rows.map((r) => sql`(${r.node}, ${r.seq}, ${r.facts.at}::timestamptz, ${r.facts.client}, ${r.facts.provider}, ${r.facts.service}, ${r.facts.method},
     ${r.facts.status}, ${r.facts.duration_ms}, ${r.record}, ${r.prev_hash}, ${r.hash}, ${r.signature}, ${r.request_body}, ${r.response_body})`)
   await sql`insert into exchange_message_log (node, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, request_body, response_body)
-    values ${sql.join(values)} on conflict (node, seq) do nothing`.execute(db)
+    values ${sql.join(values)} on conflict (node, seq, at) do nothing`.execute(db)
 }
 
 export interface VerifyLogResult {
