@@ -108,7 +108,7 @@ export async function indicators766(db: Db, defs: Indicator766Def[], period: Per
       sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time, sum(late)::int as late,
       sum(fee_required)::int as fee_required, sum(paid_online)::int as paid_online, sum(digitised)::int as digitised, sum(reused)::int as reused,
       sum(rating_count)::int as rating_count, sum(satisfied)::int as satisfied
-    from ${periodRows('coarse', period, COARSE_COLS, sql`and level = 'channel' and source in ('report', 'dossier') ${unitFilter}`)} f
+    from ${periodRows('coarse', period, COARSE_COLS, sql`and ((level = 'channel' and source = 'dossier') or (level = 'unit' and source = 'report')) ${unitFilter}`)} f
     group by source, unit_code`.execute(db)
   const cat = await catalogueVars(db, now)
   const zero = (): Record<Variable766, number> => ({ ...cat, received: 0, online_received: 0, resolved: 0, early: 0, on_time: 0, late: 0, fee_required: 0, paid_online: 0, digitised: 0, reused: 0, rating_count: 0, satisfied: 0 })
@@ -130,11 +130,11 @@ export type ReportGroup = 'unit' | 'category' | 'commune'
 
 /** Field-report indicators by unit, category or commune over [from, to], with live open / overdue. */
 export async function reportIndicators(db: Db, period: Period, now: Date, group: ReportGroup, unitCode?: string) {
-  // Coarse levels (migration 005): facts per unit × category or unit × commune; duration buckets
+  // Coarse levels (migration 005): facts per unit, unit × category or unit × commune; duration buckets
   // per unit, or per category over every unit (with a unit filter: the unit × category table).
   const unitFilter = unitCode ? sql`and unit_code = ${unitCode}` : sql``
   const factKey = sql.ref(group === 'unit' ? 'unit_code' : 'dim')
-  const factLevel = group === 'commune' ? 'commune' : 'category'
+  const factLevel = group
   const bucketRows = group === 'commune'
     ? null
     : group === 'unit'

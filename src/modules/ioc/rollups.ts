@@ -188,9 +188,14 @@ export class FactAccumulator {
     }
     return this
   }
-  /** Upserts every level (fine daily, fine monthly, coarse daily, coarse monthly) in `tx`. */
+  /**
+   * Upserts every level (fine daily, fine monthly, coarse daily, coarse monthly) in `tx`, in key
+   * order (day first): concurrent writers lock rows in the same order, and rows of one day sit
+   * together on disk as they do when days are fed as they pass.
+   */
   async apply(tx: Db): Promise<void> {
-    await applyMergedFacts(tx, [...this.facts.values()], [...this.buckets.values()])
+    const sorted = <T>(m: Map<string, T>) => [...m.keys()].sort().map((k) => m.get(k)!)
+    await applyMergedFacts(tx, sorted(this.facts), sorted(this.buckets))
   }
 }
 
@@ -212,18 +217,18 @@ export function mergeStepDeltas(deltas: StepDelta[]): StepDelta[] {
 
 // ---------------------------------------------------------------- coarse levels
 
-export type CoarseLevel = 'channel' | 'category' | 'commune'
+export type CoarseLevel = 'channel' | 'unit' | 'category' | 'commune'
 export type CoarseBucketLevel = 'unit' | 'category'
 type Counters = Partial<Record<Counter, number>>
 export type CoarseFact = Counters & { level: CoarseLevel; period: string; source: Source; unit_code: string; dim: string }
 export interface CoarseBucket { level: CoarseBucketLevel; period: string; source: Source; unit_code: string; dim: string; bucket: number; n: number }
 
 /**
- * The coarse keys of one fine row (see migration 005): 'channel' for every source, 'category'
- * and 'commune' for reports only (only the report indicators read them).
+ * The coarse keys of one fine row (see migration 005): 'channel' for dossiers (the 766 dossier
+ * indicators), 'unit', 'category' and 'commune' for reports (766 ratings, report indicators).
  */
 export function coarseKeys(f: Pick<FactDelta, 'source' | 'unit_code' | 'category' | 'channel' | 'commune_code'>): [CoarseLevel, string][] {
-  return f.source === 'report' ? [['channel', f.channel], ['category', f.category], ['commune', f.commune_code]] : [['channel', f.channel]]
+  return f.source === 'report' ? [['unit', ''], ['category', f.category], ['commune', f.commune_code]] : [['channel', f.channel]]
 }
 /** Duration buckets: per unit (dim '') and per category over every unit (unit_code ''), reports only. */
 export function coarseBucketKeys(b: Pick<Bucket, 'source' | 'unit_code' | 'category'>): [CoarseBucketLevel, string, string][] {
