@@ -6,6 +6,7 @@ import type { Platform } from '../../platform/runtime.ts'
 import { startTestPlatform } from '../../platform/testing/test-platform.ts'
 import { indicators766, load766Config, reportIndicators, type Period, type ReportGroup } from './indicators.ts'
 import { loadIocConfig } from './config.ts'
+import { rebuildRollups } from './backfill.ts'
 import {
   applyFactDeltas, dossierOpenItem, foldDossierReceived, foldDossierResolved, foldDossierReturned, foldRating, foldReportCreated, foldReportFinished,
   medianFromBuckets, vnDay, type FactDelta,
@@ -178,5 +179,13 @@ describe('coarse roll-up levels', () => {
     })
     const backfilled = await Promise.all(COARSE_TABLES.map(snapshot))
     for (let i = 0; i < COARSE_TABLES.length; i++) assert.deepEqual(backfilled[i], incremental[i], COARSE_TABLES[i])
+  })
+
+  test('a rebuild from the owning modules empties the coarse levels with the fine ones (nothing counted twice)', async () => {
+    await feed(5, generate(5, 50))
+    for (const t of COARSE_TABLES) assert.ok((await snapshot(t)).length > 0, t)
+    // This platform holds no reports or dossiers: the rebuild leaves every level empty.
+    await rebuildRollups(platform.ctx.db)
+    for (const t of [...COARSE_TABLES, 'ioc_daily_facts', 'ioc_monthly_facts']) assert.deepEqual(await snapshot(t), [], t)
   })
 })
