@@ -131,4 +131,23 @@ for (const e of endpoints) {
   const c = await p95(e)
   console.log(`| GET ${e} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.p95 / base.p95).toFixed(1)} | ${c.p50.toFixed(1)} | ${c.p95.toFixed(1)} |`)
 }
+
+// Where the time of the default (last 30 days) report indicators by unit goes: each of its three
+// queries alone, run one after the other (the endpoint runs them at once), and the whole
+// function without HTTP.
+const { parsePeriod } = await import('../src/modules/ioc/routes.ts')
+const { periodRows, reportIndicators } = await import('../src/modules/ioc/indicators.ts')
+const period = parsePeriod({}, NOW)
+async function timeIt(f: () => Promise<unknown>) {
+  for (let i = 0; i < 3; i++) await f()
+  const ts: number[] = []
+  for (let i = 0; i < REQUESTS; i++) { const s = performance.now(); await f(); ts.push(performance.now() - s) }
+  ts.sort((a, b) => a - b)
+  return `${ts[Math.floor(ts.length * 0.5)]!.toFixed(1)} | ${ts[Math.floor(ts.length * 0.95)]!.toFixed(1)}`
+}
+console.log(`\nreports by unit, ${period.from}..${period.to}, parts (ms):\n| part | p50 | p95 |\n|---|---:|---:|`)
+console.log(`| facts (coarse 'unit' level) | ${await timeIt(() => sql`select unit_code, sum(received), sum(resolved), sum(early), sum(on_time), sum(late), sum(rating_count), sum(rating_sum), sum(satisfied) from ${periodRows('coarse', period, ['unit_code', 'received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied'], sql`and level = 'unit' and source = 'report'`)} f group by 1`.execute(db))} |`)
+console.log(`| open / overdue (ioc_open_items) | ${await timeIt(() => sql`select unit_code, count(*), count(*) filter (where due_at < ${NOW.toISOString()}) from ioc_open_items where source = 'report' group by 1`.execute(db))} |`)
+console.log(`| duration buckets (coarse 'unit' level) | ${await timeIt(() => sql`select unit_code, bucket, sum(n) from ${periodRows('coarseBuckets', period, ['unit_code', 'bucket', 'n'], sql`and level = 'unit' and source = 'report'`)} b group by 1, 2`.execute(db))} |`)
+console.log(`| reportIndicators() (all three, no HTTP) | ${await timeIt(() => reportIndicators(db, period, NOW, 'unit'))} |`)
 await platform.close()
