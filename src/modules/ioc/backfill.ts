@@ -18,7 +18,7 @@ const REPORT_OPEN = ['received', 'assigned', 'in_progress']
 export async function rebuildRollups(db: Db): Promise<{ reports: number; dossiers: number }> {
   return db.transaction().execute(async (tx) => {
     await sql`lock table ioc_processed_events in exclusive mode`.execute(tx)
-    for (const t of ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_step_facts', 'ioc_open_items', 'ioc_report_ratings']) await sql`delete from ${sql.table(t)}`.execute(tx)
+    for (const t of ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_daily_coarse', 'ioc_monthly_coarse', 'ioc_daily_coarse_buckets', 'ioc_monthly_coarse_buckets', 'ioc_step_facts', 'ioc_open_items', 'ioc_report_ratings']) await sql`delete from ${sql.table(t)}`.execute(tx)
     await sql`insert into ioc_processed_events (event_id)
       select id from outbox_events where topic in ('report.created', 'report.status_changed', 'dossier.status_changed')
       on conflict do nothing`.execute(tx)

@@ -64,23 +64,34 @@ export function splitPeriod(p: Period): PeriodSplit {
   return { months: { start: firstFull, end: lastFullEnd }, days }
 }
 
+/** The daily and monthly tables of one roll-up level. */
+export const LEVELS = {
+  facts: ['ioc_daily_facts', 'ioc_monthly_facts'],
+  buckets: ['ioc_duration_buckets', 'ioc_monthly_duration_buckets'],
+  coarse: ['ioc_daily_coarse', 'ioc_monthly_coarse'],
+  coarseBuckets: ['ioc_daily_coarse_buckets', 'ioc_monthly_coarse_buckets'],
+} as const
+export type LevelName = keyof typeof LEVELS
+
 /**
  * The rows of a roll-up over a period: whole months from the monthly table, edge days from the
- * daily one. `where` (e.g. a source or unit filter) applies to both; the result has `cols`.
+ * daily one. `where` (e.g. a level, source or unit filter) applies to both; the result has `cols`.
  */
-export function periodRows(kind: 'facts' | 'buckets', p: Period, cols: readonly string[], where: RawBuilder<unknown>) {
+export function periodRows(kind: LevelName, p: Period, cols: readonly string[], where: RawBuilder<unknown>) {
   const split = splitPeriod(p)
-  const [daily, monthly] = kind === 'facts' ? ['ioc_daily_facts', 'ioc_monthly_facts'] : ['ioc_duration_buckets', 'ioc_monthly_duration_buckets']
+  const [daily, monthly] = LEVELS[kind]
   const list = sql.join(cols.map((c) => sql.ref(c)))
   const parts: RawBuilder<unknown>[] = []
-  if (split.months) parts.push(sql`select ${list} from ${sql.table(monthly!)} where month >= ${split.months.start}::date and month < ${split.months.end}::date ${where}`)
-  for (const d of split.days) parts.push(sql`select ${list} from ${sql.table(daily!)} where day >= ${d.start}::date and day < ${d.end}::date ${where}`)
-  if (parts.length === 0) parts.push(sql`select ${list} from ${sql.table(daily!)} where false`)
+  if (split.months) parts.push(sql`select ${list} from ${sql.table(monthly)} where month >= ${split.months.start}::date and month < ${split.months.end}::date ${where}`)
+  for (const d of split.days) parts.push(sql`select ${list} from ${sql.table(daily)} where day >= ${d.start}::date and day < ${d.end}::date ${where}`)
+  if (parts.length === 0) parts.push(sql`select ${list} from ${sql.table(daily)} where false`)
   return sql`(${sql.join(parts, sql` union all `)})`
 }
 
-const FACT_COLS = ['source', 'unit_code', 'category', 'channel', 'commune_code', 'received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised', 'reused'] as const
+const COUNTER_COLS = ['received', 'resolved', 'early', 'on_time', 'late', 'rating_count', 'rating_sum', 'satisfied', 'fee_required', 'paid_online', 'digitised', 'reused'] as const
+const COARSE_COLS = ['source', 'unit_code', 'dim', ...COUNTER_COLS] as const
 const BUCKET_COLS = ['source', 'unit_code', 'category', 'bucket', 'n'] as const
+const COARSE_BUCKET_COLS = ['source', 'unit_code', 'dim', 'bucket', 'n'] as const
 
 async function catalogueVars(db: Db, at: Date) {
   const all = await searchProcedures(db, { limit: 500, offset: 0, at })
@@ -93,11 +104,11 @@ async function catalogueVars(db: Db, at: Date) {
 export async function indicators766(db: Db, defs: Indicator766Def[], period: Period, now: Date, unitCode?: string) {
   const unitFilter = unitCode ? sql`and unit_code = ${unitCode}` : sql``
   const { rows } = await sql<{ source: string; unit_code: string; received: number; online_received: number; resolved: number; early: number; on_time: number; late: number; fee_required: number; paid_online: number; digitised: number; reused: number; rating_count: number; satisfied: number }>`
-    select source, unit_code, sum(received)::int as received, sum(case when channel = 'online' then received else 0 end)::int as online_received,
+    select source, unit_code, sum(received)::int as received, sum(case when dim = 'online' then received else 0 end)::int as online_received,
       sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time, sum(late)::int as late,
       sum(fee_required)::int as fee_required, sum(paid_online)::int as paid_online, sum(digitised)::int as digitised, sum(reused)::int as reused,
       sum(rating_count)::int as rating_count, sum(satisfied)::int as satisfied
-    from ${periodRows('facts', period, FACT_COLS, unitFilter)} f
+    from ${periodRows('coarse', period, COARSE_COLS, sql`and ((level = 'channel' and source = 'dossier') or (level = 'unit' and source = 'report')) ${unitFilter}`)} f
     group by source, unit_code`.execute(db)
   const cat = await catalogueVars(db, now)
   const zero = (): Record<Variable766, number> => ({ ...cat, received: 0, online_received: 0, resolved: 0, early: 0, on_time: 0, late: 0, fee_required: 0, paid_online: 0, digitised: 0, reused: 0, rating_count: 0, satisfied: 0 })
@@ -119,22 +130,29 @@ export type ReportGroup = 'unit' | 'category' | 'commune'
 
 /** Field-report indicators by unit, category or commune over [from, to], with live open / overdue. */
 export async function reportIndicators(db: Db, period: Period, now: Date, group: ReportGroup, unitCode?: string) {
-  const col = sql.ref(group === 'unit' ? 'unit_code' : group === 'category' ? 'category' : 'commune_code')
+  // Coarse levels (migration 005): facts per unit, unit × category or unit × commune; duration buckets
+  // per unit, or per category over every unit (with a unit filter: the unit × category table).
   const unitFilter = unitCode ? sql`and unit_code = ${unitCode}` : sql``
+  const factKey = sql.ref(group === 'unit' ? 'unit_code' : 'dim')
+  const factLevel = group
+  const bucketRows = group === 'commune'
+    ? null
+    : group === 'unit'
+      ? sql`select unit_code as key, bucket, sum(n)::int as n from ${periodRows('coarseBuckets', period, COARSE_BUCKET_COLS, sql`and level = 'unit' and source = 'report' ${unitFilter}`)} b group by 1, 2`
+      : unitCode
+        ? sql`select category as key, bucket, sum(n)::int as n from ${periodRows('buckets', period, BUCKET_COLS, sql`and source = 'report' ${unitFilter}`)} b group by 1, 2`
+        : sql`select dim as key, bucket, sum(n)::int as n from ${periodRows('coarseBuckets', period, COARSE_BUCKET_COLS, sql`and level = 'category' and source = 'report' and unit_code = ''`)} b group by 1, 2`
+  const openCol = sql.ref(group === 'unit' ? 'unit_code' : group === 'category' ? 'category' : 'commune_code')
   const [facts, open, buckets] = await Promise.all([
     sql<{ key: string; received: number; resolved: number; early: number; on_time: number; late: number; rating_count: number; rating_sum: number; satisfied: number }>`
-      select ${col} as key, sum(received)::int as received, sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time,
+      select ${factKey} as key, sum(received)::int as received, sum(resolved)::int as resolved, sum(early)::int as early, sum(on_time)::int as on_time,
         sum(late)::int as late, sum(rating_count)::int as rating_count, sum(rating_sum)::int as rating_sum, sum(satisfied)::int as satisfied
-      from ${periodRows('facts', period, FACT_COLS, sql`and source = 'report' ${unitFilter}`)} f
+      from ${periodRows('coarse', period, COARSE_COLS, sql`and level = ${factLevel} and source = 'report' ${unitFilter}`)} f
       group by 1`.execute(db),
     sql<{ key: string; open: number; overdue: number }>`
-      select ${col} as key, count(*)::int as open, count(*) filter (where due_at < ${now.toISOString()})::int as overdue
+      select ${openCol} as key, count(*)::int as open, count(*) filter (where due_at < ${now.toISOString()})::int as overdue
       from ioc_open_items where source = 'report' ${unitFilter} group by 1`.execute(db),
-    group === 'commune'
-      ? Promise.resolve({ rows: [] as { key: string; bucket: number; n: number }[] })
-      : sql<{ key: string; bucket: number; n: number }>`
-        select ${col} as key, bucket, sum(n)::int as n from ${periodRows('buckets', period, BUCKET_COLS, sql`and source = 'report' ${unitFilter}`)} b
-        group by 1, 2`.execute(db),
+    bucketRows ? bucketRows.$castTo<{ key: string; bucket: number; n: number }>().execute(db) : Promise.resolve({ rows: [] as { key: string; bucket: number; n: number }[] }),
   ])
   const rows = new Map<string, { key: string; received: number; resolved: number; early: number; on_time: number; late: number; rating_count: number; rating_sum: number; satisfied: number; open: number; overdue: number; hist: Map<number, number> }>()
   const get = (k: string) => {

@@ -161,23 +161,48 @@ export function foldStep(item: OpenItem, at: Date): StepDelta[] {
   return [{ month: vnMonth(at), procedure_code: item.category, unit_code: item.unit_code, step: item.last_step, n: 1, seconds }]
 }
 
-/** Sums deltas with the same key (one upsert row per key). */
-export function mergeFactDeltas(deltas: FactDelta[]): { facts: FactDelta[]; buckets: { day: string; source: Source; unit_code: string; category: string; bucket: number; n: number }[] } {
-  const facts = new Map<string, FactDelta>()
-  const buckets = new Map<string, { day: string; source: Source; unit_code: string; category: string; bucket: number; n: number }>()
-  for (const d of deltas) {
-    const k = `${d.day}|${d.source}|${d.unit_code}|${d.category}|${d.channel}|${d.commune_code}`
-    const cur = facts.get(k) ?? { day: d.day, source: d.source, unit_code: d.unit_code, category: d.category, channel: d.channel, commune_code: d.commune_code }
-    for (const c of COUNTERS) if (d[c]) cur[c] = (cur[c] ?? 0) + d[c]!
-    facts.set(k, cur)
-    if (d.bucket !== undefined) {
-      const bk = `${d.day}|${d.source}|${d.unit_code}|${d.category}|${d.bucket}`
-      const b = buckets.get(bk) ?? { day: d.day, source: d.source, unit_code: d.unit_code, category: d.category, bucket: d.bucket, n: 0 }
-      b.n += 1
-      buckets.set(bk, b)
+// ---------------------------------------------------------------- repository
+
+const CHUNK = 500
+/** Rows per bulk upsert (arrays passed as parameters and expanded by unnest). */
+const BULK = 20_000
+
+type Bucket = { day: string; source: Source; unit_code: string; category: string; bucket: number; n: number }
+
+/** Fine daily facts and buckets summed per key; deltas are added as they come (see add). */
+export class FactAccumulator {
+  readonly facts = new Map<string, FactDelta>()
+  readonly buckets = new Map<string, Bucket>()
+  add(deltas: FactDelta[]): this {
+    for (const d of deltas) {
+      const k = `${d.day}|${d.source}|${d.unit_code}|${d.category}|${d.channel}|${d.commune_code}`
+      let cur = this.facts.get(k)
+      if (!cur) { cur = { day: d.day, source: d.source, unit_code: d.unit_code, category: d.category, channel: d.channel, commune_code: d.commune_code }; this.facts.set(k, cur) }
+      for (const c of COUNTERS) if (d[c]) cur[c] = (cur[c] ?? 0) + d[c]!
+      if (d.bucket !== undefined) {
+        const bk = `${d.day}|${d.source}|${d.unit_code}|${d.category}|${d.bucket}`
+        let b = this.buckets.get(bk)
+        if (!b) { b = { day: d.day, source: d.source, unit_code: d.unit_code, category: d.category, bucket: d.bucket, n: 0 }; this.buckets.set(bk, b) }
+        b.n += 1
+      }
     }
+    return this
   }
-  return { facts: [...facts.values()], buckets: [...buckets.values()] }
+  /**
+   * Upserts every level (fine daily, fine monthly, coarse daily, coarse monthly) in `tx`, in key
+   * order (day first): concurrent writers lock rows in the same order, and rows of one day sit
+   * together on disk as they do when days are fed as they pass.
+   */
+  async apply(tx: Db): Promise<void> {
+    const sorted = <T>(m: Map<string, T>) => [...m.keys()].sort().map((k) => m.get(k)!)
+    await applyMergedFacts(tx, sorted(this.facts), sorted(this.buckets))
+  }
+}
+
+/** Sums deltas with the same key (one upsert row per key). */
+export function mergeFactDeltas(deltas: FactDelta[]): { facts: FactDelta[]; buckets: Bucket[] } {
+  const acc = new FactAccumulator().add(deltas)
+  return { facts: [...acc.facts.values()], buckets: [...acc.buckets.values()] }
 }
 
 export function mergeStepDeltas(deltas: StepDelta[]): StepDelta[] {
@@ -190,39 +215,106 @@ export function mergeStepDeltas(deltas: StepDelta[]): StepDelta[] {
   return [...m.values()]
 }
 
+// ---------------------------------------------------------------- coarse levels
+
+export type CoarseLevel = 'channel' | 'unit' | 'category' | 'commune'
+export type CoarseBucketLevel = 'unit' | 'category'
+type Counters = Partial<Record<Counter, number>>
+export type CoarseFact = Counters & { level: CoarseLevel; period: string; source: Source; unit_code: string; dim: string }
+export interface CoarseBucket { level: CoarseBucketLevel; period: string; source: Source; unit_code: string; dim: string; bucket: number; n: number }
+
+/**
+ * The coarse keys of one fine row (see migration 005): 'channel' for dossiers (the 766 dossier
+ * indicators), 'unit', 'category' and 'commune' for reports (766 ratings, report indicators).
+ */
+export function coarseKeys(f: Pick<FactDelta, 'source' | 'unit_code' | 'category' | 'channel' | 'commune_code'>): [CoarseLevel, string][] {
+  return f.source === 'report' ? [['unit', ''], ['category', f.category], ['commune', f.commune_code]] : [['channel', f.channel]]
+}
+/** Duration buckets: per unit (dim '') and per category over every unit (unit_code ''), reports only. */
+export function coarseBucketKeys(b: Pick<Bucket, 'source' | 'unit_code' | 'category'>): [CoarseBucketLevel, string, string][] {
+  return b.source === 'report' ? [['unit', b.unit_code, ''], ['category', '', b.category]] : []
+}
+
+/** Fine rows (of one period grain) summed into the coarse levels of the same grain. */
+export function coarseRows(facts: (Counters & { period: string; source: Source; unit_code: string; category: string; channel: string; commune_code: string })[], buckets: { period: string; source: Source; unit_code: string; category: string; bucket: number; n: number }[]): { facts: CoarseFact[]; buckets: CoarseBucket[] } {
+  const cf = new Map<string, CoarseFact>()
+  for (const f of facts) {
+    for (const [level, dim] of coarseKeys(f)) {
+      const k = `${level}|${f.period}|${f.source}|${f.unit_code}|${dim}`
+      let cur = cf.get(k)
+      if (!cur) { cur = { level, period: f.period, source: f.source, unit_code: f.unit_code, dim }; cf.set(k, cur) }
+      for (const c of COUNTERS) if (f[c]) cur[c] = (cur[c] ?? 0) + f[c]!
+    }
+  }
+  const cb = new Map<string, CoarseBucket>()
+  for (const b of buckets) {
+    for (const [level, unit, dim] of coarseBucketKeys(b)) {
+      const k = `${level}|${b.period}|${b.source}|${unit}|${dim}|${b.bucket}`
+      let cur = cb.get(k)
+      if (!cur) { cur = { level, period: b.period, source: b.source, unit_code: unit, dim, bucket: b.bucket, n: 0 }; cb.set(k, cur) }
+      cur.n += b.n
+    }
+  }
+  return { facts: [...cf.values()], buckets: [...cb.values()] }
+}
+
 // ---------------------------------------------------------------- repository
 
-const CHUNK = 500
+/** A JSON array of row arrays, in `cols` order (compact: no repeated keys). */
+const rowsJson = (rows: any[], gets: ((r: any) => unknown)[]) => JSON.stringify(rows.map((r) => gets.map((g) => g(r))))
+/** `select cols from json(rows)`: one bulk parameter, read the same way by PostgreSQL and PGlite. */
+const fromRows = (json: string, cols: { name: string; type: string }[]) =>
+  sql`select ${sql.join(cols.map((c, i) => sql`(r ->> ${sql.lit(i)})::${sql.raw(c.type)}`))} from json_array_elements(${json}::json) as r`
 
-/** Adds deltas to the daily facts and duration buckets (one upsert per key and chunk). */
+/** One bulk upsert per BULK rows (the rows travel as one JSON parameter). */
+async function upsertCounters(tx: Db, table: string, keyCols: { name: string; type: string; get: (r: any) => unknown }[], rows: Counters[]): Promise<void> {
+  const cols = [...keyCols, ...COUNTERS.map((c) => ({ name: c, type: 'int', get: (r: Counters) => r[c] ?? 0 }))]
+  for (let i = 0; i < rows.length; i += BULK) {
+    const json = rowsJson(rows.slice(i, i + BULK), cols.map((c) => c.get))
+    await sql`insert into ${sql.table(table)} (${sql.join(cols.map((c) => sql.ref(c.name)))})
+      ${fromRows(json, cols)}
+      on conflict (${sql.join(keyCols.map((k) => sql.ref(k.name)))}) do update set
+      ${sql.join(COUNTERS.map((c) => sql`${sql.ref(c)} = ${sql.table(table)}.${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(tx)
+  }
+}
+
+async function upsertBuckets(tx: Db, table: string, keyCols: { name: string; type: string; get: (r: any) => unknown }[], rows: { n: number }[]): Promise<void> {
+  const cols = [...keyCols, { name: 'n', type: 'int', get: (r: { n: number }) => r.n }]
+  for (let i = 0; i < rows.length; i += BULK) {
+    const json = rowsJson(rows.slice(i, i + BULK), cols.map((c) => c.get))
+    await sql`insert into ${sql.table(table)} (${sql.join(cols.map((c) => sql.ref(c.name)))})
+      ${fromRows(json, cols)}
+      on conflict (${sql.join(keyCols.map((k) => sql.ref(k.name)))}) do update set n = ${sql.table(table)}.n + excluded.n`.execute(tx)
+  }
+}
+
+const k = (name: string, type: string, get: (r: any) => unknown) => ({ name, type, get })
+const FINE_KEYS = [k('source', 'text', (r) => r.source), k('unit_code', 'text', (r) => r.unit_code), k('category', 'text', (r) => r.category), k('channel', 'text', (r) => r.channel), k('commune_code', 'text', (r) => r.commune_code)]
+const FINE_BUCKET_KEYS = [k('source', 'text', (r) => r.source), k('unit_code', 'text', (r) => r.unit_code), k('category', 'text', (r) => r.category), k('bucket', 'smallint', (r) => r.bucket)]
+const COARSE_KEYS = [k('level', 'text', (r) => r.level), k('source', 'text', (r) => r.source), k('unit_code', 'text', (r) => r.unit_code), k('dim', 'text', (r) => r.dim)]
+const COARSE_BUCKET_KEYS = [...COARSE_KEYS, k('bucket', 'smallint', (r) => r.bucket)]
+const dayKey = k('day', 'date', (r) => r.period ?? r.day)
+const monthKey = k('month', 'date', (r) => r.period ?? r.month)
+
+/** Adds deltas to every roll-up level (fine and coarse, daily and monthly), in `tx`. */
 export async function applyFactDeltas(tx: Db, deltas: FactDelta[]): Promise<void> {
-  const { facts, buckets } = mergeFactDeltas(deltas)
-  for (let i = 0; i < facts.length; i += CHUNK) {
-    const rows = facts.slice(i, i + CHUNK).map((f) => sql`(${f.day}::date, ${f.source}, ${f.unit_code}, ${f.category}, ${f.channel}, ${f.commune_code}, ${sql.join(COUNTERS.map((c) => sql`${f[c] ?? 0}::int`))})`)
-    await sql`insert into ioc_daily_facts (day, source, unit_code, category, channel, commune_code, ${sql.join(COUNTERS.map((c) => sql.ref(c)))})
-      values ${sql.join(rows)}
-      on conflict (day, source, unit_code, category, channel, commune_code) do update set
-      ${sql.join(COUNTERS.map((c) => sql`${sql.ref(c)} = ioc_daily_facts.${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(tx)
-  }
-  for (let i = 0; i < buckets.length; i += CHUNK) {
-    const rows = buckets.slice(i, i + CHUNK).map((b) => sql`(${b.day}::date, ${b.source}, ${b.unit_code}, ${b.category}, ${b.bucket}::smallint, ${b.n}::int)`)
-    await sql`insert into ioc_duration_buckets (day, source, unit_code, category, bucket, n) values ${sql.join(rows)}
-      on conflict (day, source, unit_code, category, bucket) do update set n = ioc_duration_buckets.n + excluded.n`.execute(tx)
-  }
+  if (deltas.length) await new FactAccumulator().add(deltas).apply(tx)
+}
+
+async function applyMergedFacts(tx: Db, facts: FactDelta[], buckets: Bucket[]): Promise<void> {
+  await upsertCounters(tx, 'ioc_daily_facts', [k('day', 'date', (r) => r.day), ...FINE_KEYS], facts)
+  await upsertBuckets(tx, 'ioc_duration_buckets', [k('day', 'date', (r) => r.day), ...FINE_BUCKET_KEYS], buckets)
   // The monthly level, from the same deltas in the same transaction.
   const monthly = monthlyFactRows(facts, buckets)
-  for (let i = 0; i < monthly.facts.length; i += CHUNK) {
-    const rows = monthly.facts.slice(i, i + CHUNK).map((f) => sql`(${f.month}::date, ${f.source}, ${f.unit_code}, ${f.category}, ${f.channel}, ${f.commune_code}, ${sql.join(COUNTERS.map((c) => sql`${f[c] ?? 0}::int`))})`)
-    await sql`insert into ioc_monthly_facts (month, source, unit_code, category, channel, commune_code, ${sql.join(COUNTERS.map((c) => sql.ref(c)))})
-      values ${sql.join(rows)}
-      on conflict (month, source, unit_code, category, channel, commune_code) do update set
-      ${sql.join(COUNTERS.map((c) => sql`${sql.ref(c)} = ioc_monthly_facts.${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(tx)
-  }
-  for (let i = 0; i < monthly.buckets.length; i += CHUNK) {
-    const rows = monthly.buckets.slice(i, i + CHUNK).map((b) => sql`(${b.month}::date, ${b.source}, ${b.unit_code}, ${b.category}, ${b.bucket}::smallint, ${b.n}::int)`)
-    await sql`insert into ioc_monthly_duration_buckets (month, source, unit_code, category, bucket, n) values ${sql.join(rows)}
-      on conflict (month, source, unit_code, category, bucket) do update set n = ioc_monthly_duration_buckets.n + excluded.n`.execute(tx)
-  }
+  await upsertCounters(tx, 'ioc_monthly_facts', [k('month', 'date', (r) => r.month), ...FINE_KEYS], monthly.facts)
+  await upsertBuckets(tx, 'ioc_monthly_duration_buckets', [k('month', 'date', (r) => r.month), ...FINE_BUCKET_KEYS], monthly.buckets)
+  // The coarse levels (migration 005), daily and monthly, from the same rows.
+  const daily = coarseRows(facts.map((f) => ({ ...f, period: f.day })), buckets.map((b) => ({ ...b, period: b.day })))
+  await upsertCounters(tx, 'ioc_daily_coarse', [dayKey, ...COARSE_KEYS], daily.facts)
+  await upsertBuckets(tx, 'ioc_daily_coarse_buckets', [dayKey, ...COARSE_BUCKET_KEYS], daily.buckets)
+  const months = coarseRows(monthly.facts.map((f) => ({ ...f, period: f.month })), monthly.buckets.map((b) => ({ ...b, period: b.month })))
+  await upsertCounters(tx, 'ioc_monthly_coarse', [monthKey, ...COARSE_KEYS], months.facts)
+  await upsertBuckets(tx, 'ioc_monthly_coarse_buckets', [monthKey, ...COARSE_BUCKET_KEYS], months.buckets)
 }
 
 type MonthlyFact = Omit<FactDelta, 'day' | 'bucket'> & { month: string }
@@ -230,7 +322,7 @@ interface MonthlyBucket { month: string; source: Source; unit_code: string; cate
 
 /** Daily rows summed per month (the first day of the day's month), one row per monthly key. */
 export function monthlyFactRows(
-  facts: FactDelta[], buckets: { day: string; source: Source; unit_code: string; category: string; bucket: number; n: number }[],
+  facts: FactDelta[], buckets: Bucket[],
 ): { facts: MonthlyFact[]; buckets: MonthlyBucket[] } {
   const mf = new Map<string, MonthlyFact>()
   for (const f of facts) {
@@ -341,6 +433,14 @@ export function dossierStatusHandler(readFact: DossierFactReader) {
   }
 }
 
+/** A rating given (old null) or changed, counted on the report's key and resolve day. */
+export function foldRating(key: { day: string; unit_code: string; category: string; channel: string; commune_code: string }, old: number | null, rating: number): FactDelta[] {
+  return [{
+    day: key.day, source: 'report', unit_code: key.unit_code, category: key.category, channel: key.channel, commune_code: key.commune_code,
+    rating_count: old === null ? 1 : 0, rating_sum: rating - (old ?? 0), satisfied: (rating >= 4 ? 1 : 0) - (old !== null && old >= 4 ? 1 : 0),
+  }]
+}
+
 /** Folds a report rating in (replacing an earlier rating of the same report). */
 export async function applyRating(tx: Db, r: { code: string; unit_code: string; category: string; channel: string; commune_code: string | null; received_at: Date; resolved_at: Date | null; rating: number }): Promise<boolean> {
   const { rows } = await sql<{ rating: number; day: string; unit_code: string; category: string; channel: string; commune_code: string }>`
@@ -348,10 +448,7 @@ export async function applyRating(tx: Db, r: { code: string; unit_code: string; 
   const old = rows[0]
   if (old && old.rating === r.rating) return false
   const key = old ?? { day: vnDay(r.resolved_at ?? r.received_at), unit_code: r.unit_code, category: r.category, channel: r.channel, commune_code: r.commune_code ?? '' }
-  await applyFactDeltas(tx, [{
-    day: key.day, source: 'report', unit_code: key.unit_code, category: key.category, channel: key.channel, commune_code: key.commune_code,
-    rating_count: old ? 0 : 1, rating_sum: r.rating - (old?.rating ?? 0), satisfied: (r.rating >= 4 ? 1 : 0) - (old && old.rating >= 4 ? 1 : 0),
-  }])
+  await applyFactDeltas(tx, foldRating(key, old?.rating ?? null, r.rating))
   await sql`insert into ioc_report_ratings (code, day, unit_code, category, channel, commune_code, rating)
     values (${r.code}, ${key.day}::date, ${key.unit_code}, ${key.category}, ${key.channel}, ${key.commune_code}, ${r.rating})
     on conflict (code) do update set rating = excluded.rating`.execute(tx)
