@@ -9,6 +9,7 @@ import { migrate, type MigrationSource } from './db/migrate.ts'
 import { EventBus } from './events/outbox.ts'
 import { JobRunner } from './jobs/job-runner.ts'
 import { scheduleMonthPartitions } from './db/partitions.ts'
+import { outboxRetentionDays, scheduleOutboxRetention } from './events/outbox-retention.ts'
 import type { AppContext, DemoSeedOutput, Module } from './module.ts'
 
 export const PLATFORM_MIGRATIONS: MigrationSource = { module: 'platform', dir: fileURLToPath(new URL('./migrations', import.meta.url)) }
@@ -60,6 +61,7 @@ export async function createPlatform(opts: StartOptions): Promise<Platform> {
       },
     })
     scheduleMonthPartitions(ctx.jobs, (created) => log.info({ created }, 'month partitions created'))
+    scheduleOutboxRetention(ctx.jobs, outboxRetentionDays(config.env), (deleted) => log.info({ deleted }, 'delivered outbox events older than the retention deleted'))
     for (const m of modules) await m.setup?.(ctx)
     for (const m of modules) await m.seedReference?.(ctx)
     let demo: DemoSeedOutput | undefined
