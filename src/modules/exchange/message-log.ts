@@ -88,11 +88,9 @@ export class MessageLog {
   #flushing: Promise<void> | undefined
   #adoptTimer: NodeJS.Timeout | undefined
   readonly #journal: string
-  readonly #dir: string
 
   private constructor(private readonly db: Db, private readonly key: SigningKey, readonly node: string, dir: string, private readonly flushMs: number) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    this.#dir = dir
     this.#journal = join(dir, `journal-${node}.ndjson`)
     // The owner file comes first: another node that scans the folder never takes a live journal for an orphan.
     writeFileSync(ownerFile(this.#journal), String(process.pid), { mode: 0o600 })
