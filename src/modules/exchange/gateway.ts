@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { Pool } from 'undici'
+import { Pool, type Dispatcher } from 'undici'
 import { AppError, badRequest } from '../../platform/http/errors.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { ExchangeConfig } from './config.ts'
@@ -236,7 +236,8 @@ export async function authorizeCall(c: CallState, method: string, rawUrl: string
   }
 }
 
-const headerList = (v: string | undefined) => new Set(String(v ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean))
+const NO_NAMES: ReadonlySet<string> = new Set()
+const headerList = (v: string | undefined): ReadonlySet<string> => (v ? new Set(v.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean)) : NO_NAMES)
 
 /**
  * ALL the headers a provider receives, built here and only here: the caller's end-to-end headers
@@ -261,19 +262,6 @@ export function providerHeaders(incoming: IncomingHttpHeaders, call: { client: s
   }
   if (service.provider_credential) headers[PROVIDER_CREDENTIAL_HEADER] = service.provider_credential
   return headers
-}
-
-/** The provider's answer headers that go back to the caller, plus the gateway's request id. */
-export function answerHeaders(res: Record<string, string | string[] | undefined>, requestId: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  const named = headerList(res.connection as string | undefined)
-  for (const k in res) {
-    const v = res[k]
-    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith('x-hoaban-')) continue
-    out[k] = v
-  }
-  out[REQUEST_ID_HEADER] = requestId
-  return out
 }
 
 /** A service's base URL parsed once (origin and path prefix), not on every call. */
@@ -306,53 +294,144 @@ export async function dispatch(c: CallState, method: string, incoming: IncomingH
   }
 }
 
+/** How one attempt at the provider ended. */
+type Attempt =
+  | { ok: true; status: number; rawHeaders: Buffer[]; body: Buffer }
+  | { ok: false; kind: 'timeout' | 'too-large' | 'error'; code: string }
+
+/**
+ * One attempt at the provider through undici's low-level `dispatch` (no Readable body stream, no
+ * promise per chunk, no AbortSignal): ONE timer covers connect, headers and body; the declared
+ * and the counted response size are checked as the answer arrives; settles exactly once.
+ */
+class ProviderAttempt implements Dispatcher.DispatchHandler {
+  #abort: ((err?: Error) => void) | undefined
+  #timer: NodeJS.Timeout
+  #status = 0
+  #raw: Buffer[] = []
+  #chunks: Buffer[] = []
+  #size = 0
+  #done = false
+  constructor(private readonly limit: number, timeoutMs: number, private readonly settle: (a: Attempt) => void) {
+    this.#timer = setTimeout(() => this.#fail('timeout', 'UPSTREAM_TIMEOUT'), timeoutMs)
+  }
+
+  #finish(a: Attempt): void {
+    if (this.#done) return
+    this.#done = true
+    clearTimeout(this.#timer)
+    this.settle(a)
+  }
+
+  /** Ends the attempt and drops the provider's connection (its answer is not read further). */
+  #fail(kind: 'timeout' | 'too-large', code: string): void {
+    if (this.#done) return
+    this.#finish({ ok: false, kind, code })
+    this.#abort?.(new Error(code))
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort
+    // the timer may have fired while the request waited for a connection
+    if (this.#done) abort(new Error('UPSTREAM_TIMEOUT'))
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    this.#status = status
+    this.#raw = rawHeaders
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const k = rawHeaders[i]
+      if (k.length === 14 && k.toString('latin1').toLowerCase() === 'content-length' && Number(rawHeaders[i + 1].toString('latin1')) > this.limit) {
+        this.#fail('too-large', 'RESPONSE_TOO_LARGE')
+        return false
+      }
+    }
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#done) return false
+    this.#size += chunk.length
+    if (this.#size > this.limit) {
+      this.#fail('too-large', 'RESPONSE_TOO_LARGE')
+      return false
+    }
+    this.#chunks.push(chunk)
+    return true
+  }
+
+  onComplete(): void {
+    const c = this.#chunks
+    this.#finish({ ok: true, status: this.#status, rawHeaders: this.#raw, body: c.length === 1 ? c[0] : Buffer.concat(c, this.#size) })
+  }
+
+  onError(e: Error): void {
+    const code = (e as { code?: string }).code ?? ''
+    const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+    this.#finish({ ok: false, kind: timeout && code !== 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'error', code: code || e.name })
+  }
+}
+
+/**
+ * The provider's answer headers that go back to the caller, from the raw list (one pass, no
+ * intermediate object): minus hop-by-hop ones, any named in `Connection` and `X-HoaBan-*`; repeated
+ * names become arrays; plus the gateway's request id.
+ */
+export function answerHeaders(raw: Buffer[], requestId: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null)
+  let connection: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toString('latin1').toLowerCase()
+    const v = raw[i + 1].toString('latin1')
+    if (k === 'connection') connection = connection === undefined ? v : `${connection}, ${v}`
+    if (HOP_BY_HOP.has(k) || k.startsWith('x-hoaban-')) continue
+    const prev = out[k]
+    if (prev === undefined) out[k] = v
+    else if (typeof prev === 'string') out[k] = [prev, v]
+    else prev.push(v)
+  }
+  if (connection !== undefined) for (const k of headerList(connection)) delete out[k]
+  out[REQUEST_ID_HEADER] = requestId
+  return out
+}
+
+function attempt(pool: Pool, path: string, method: string, headers: Record<string, string>, body: Buffer, service: ServiceRow): Promise<Attempt> {
+  return new Promise<Attempt>((resolve) => {
+    const h = new ProviderAttempt(service.max_response_bytes, service.timeout_ms, resolve)
+    // undici's own per-phase timers are off: the attempt's single timer covers the whole call
+    pool.dispatch({ path, method: method as 'GET', headers, body: body.length > 0 ? body : null, headersTimeout: 0, bodyTimeout: 0 }, h)
+  })
+}
+
 async function forward(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {
   const service = c.target!
   const headers = providerHeaders(incoming, c, service)
   const base = parsedBase(service.base_url)
   const path = `${base.prefix}${c.path}`
   const pool = deps.pools.get(base.origin)
-  const signal = AbortSignal.timeout(service.timeout_ms)
   const fail = (status: number, code: string, vi: string, en: string) => {
-    recordCall(deps.log, c, method, status, code, body, Buffer.alloc(0), false)
+    recordCall(deps.log, c, method, status, code, body, EMPTY, false)
     return err(status, code, vi, en, { request_id: c.requestId })
   }
-  const tooBig = () => fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
-  let attempt = 0
-  for (;;) {
-    try {
-      const res = await pool.request({ path, method: method as 'GET', headers, body: body.length > 0 ? body : undefined, signal, headersTimeout: service.timeout_ms, bodyTimeout: service.timeout_ms })
-      const declared = Number(res.headers['content-length'] ?? 0)
-      if (declared > service.max_response_bytes) {
-        res.body.destroy()
-        throw tooBig()
-      }
-      // 'data' listeners rather than `for await`: no async iterator and promise per chunk
-      const out = await readLimited(res.body, service.max_response_bytes).catch((e: unknown) => {
-        if (e instanceof AppError && e.code === 'REQUEST_TOO_LARGE') {
-          res.body.destroy()
-          throw tooBig()
-        }
-        throw e
-      })
-      recordCall(deps.log, c, method, res.statusCode, 'OK', body, out, service.store_bodies)
-      return { status: res.statusCode, headers: answerHeaders(res.headers, c.requestId), body: out }
-    } catch (e) {
-      if (e instanceof AppError) throw e
-      const code = (e as { code?: string }).code ?? ''
-      const name = (e as Error).name
-      if (signal.aborted || name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        throw fail(504, 'UPSTREAM_TIMEOUT', `Dịch vụ không trả lời trong ${service.timeout_ms} ms.`, `The provider did not answer within ${service.timeout_ms} ms.`)
-      }
-      if (CONNECT_ERRORS.has(code) && IDEMPOTENT.has(method) && attempt < 2) {
-        attempt++
-        await new Promise((r) => setTimeout(r, 50 * attempt))
-        continue
-      }
-      throw fail(502, 'UPSTREAM_UNAVAILABLE', 'Không kết nối được tới dịch vụ.', `The provider could not be reached (${code || name}).`)
+  for (let tries = 0; ; tries++) {
+    const a = await attempt(pool, path, method, headers, body, service)
+    if (a.ok) {
+      recordCall(deps.log, c, method, a.status, 'OK', body, a.body, service.store_bodies)
+      return { status: a.status, headers: answerHeaders(a.rawHeaders, c.requestId), body: a.body }
     }
+    if (a.kind === 'too-large') throw fail(502, 'RESPONSE_TOO_LARGE', 'Câu trả lời của dịch vụ vượt quá giới hạn.', 'The provider\'s response exceeds the service\'s limit.')
+    if (a.kind === 'timeout') {
+      throw fail(504, 'UPSTREAM_TIMEOUT', `Dịch vụ không trả lời trong ${service.timeout_ms} ms.`, `The provider did not answer within ${service.timeout_ms} ms.`)
+    }
+    if (CONNECT_ERRORS.has(a.code) && IDEMPOTENT.has(method) && tries < 2) {
+      await new Promise((r) => setTimeout(r, 50 * (tries + 1)))
+      continue
+    }
+    throw fail(502, 'UPSTREAM_UNAVAILABLE', 'Không kết nối được tới dịch vụ.', `The provider could not be reached (${a.code}).`)
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 /**
  * The proxy `/gw/{provider}/{service}/*` as a Fastify route: documented in OpenAPI and reached by

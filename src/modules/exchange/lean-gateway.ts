@@ -69,7 +69,9 @@ export async function handleLean(req: IncomingMessage, res: ServerResponse, deps
       throw e
     }
     const a = await dispatch(c, method, req.headers, body, deps)
-    res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length })
+    // the answer's headers are this call's own object: completed in place, not copied
+    a.headers['content-length'] = String(a.body.length)
+    res.writeHead(a.status, a.headers)
     res.end(a.body)
   } catch (e) {
     const known = e instanceof AppError
