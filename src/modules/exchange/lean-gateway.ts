@@ -4,6 +4,7 @@ import { authorizeCall, dispatch, err, GATEWAY_METHODS, KEY_HEADER, newCall, rea
 import { parseGatewayKey } from './registry.ts'
 
 const METHODS = new Set<string>(GATEWAY_METHODS)
+const EMPTY = Buffer.alloc(0)
 
 /**
  * A fixed one-minute window per calling system (key prefix), or per IP without a valid-looking key.
@@ -61,7 +62,12 @@ export async function handleLean(req: IncomingMessage, res: ServerResponse, deps
     const service = await authorizeCall(c, method, req.url ?? '/', req.headers, req.socket, deps)
     let body: Buffer
     try {
-      body = await readLimited(req, service.max_request_bytes)
+      // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 §6.3):
+      // nothing to wait for (no promise, no listeners); the empty stream is drained.
+      if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+        req.resume()
+        body = EMPTY
+      } else body = await readLimited(req, service.max_request_bytes)
     } catch (e) {
       if (e instanceof AppError) recordCall(deps.log, c, method, e.statusCode, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
       // the rest of an oversized body is not read: close the connection after the answer
