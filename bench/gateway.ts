@@ -4,11 +4,18 @@
 //   npx tsx bench/gateway.ts                      quick: 5 s per measurement, embedded PGlite
 //   GATEWAY_BENCH_SECONDS=20 npx tsx bench/gateway.ts            full size
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test … the log on PostgreSQL
-// Three processes: the provider (node:http), the platform (gateway) and this one (the load).
+// Two provider scenarios, reported side by side, each measured direct vs through /gw/ (and
+// through a bare node:http proxy, the floor of any Node proxy) with the same load:
+//  - echo: a node:http server answering 180 bytes of constant JSON (~20 µs CPU a call);
+//  - agency: an agency registry as on the LGSP, a node:http service answering a citizen record
+//    by id (random among 100 000 rows) from PostgreSQL through a `pg` pool (~1.4 KB JSON). Needs
+//    a PostgreSQL server: AGENCY_DATABASE_URL, else BENCH_DATABASE_URL; skipped without one.
+//    Its CPU per call counts the service process AND its PostgreSQL backends (/proc/<pid>/stat).
+// Processes: the providers, the bare proxies, the platform (gateway) and this one (the load).
 // Throughput: autocannon, 10 connections. Latency: sequential requests timed with
 // performance.now() (autocannon's histogram is in whole milliseconds, too coarse for 1 ms).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +53,79 @@ process.on('SIGTERM', () => process.exit(0))
 process.on('message', () => process.send(process.cpuUsage()))
 `
 
+/** Rows in the agency's table (citizens of the registry the agency service answers from). */
+const AGENCY_ROWS = Number(process.env.AGENCY_ROWS ?? 100_000)
+
+/** Creates and fills the agency's table (one statement, then analyze). */
+async function seedAgency(url: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  await c.query(`create table agency_citizen (
+    id bigint primary key, national_id text not null unique, full_name text not null, birth_date date not null, gender text not null,
+    ethnicity text not null, religion text not null, nationality text not null, hometown jsonb not null, permanent_address jsonb not null,
+    current_address jsonb not null, household_id text not null, relation_to_head text not null, father_name text, mother_name text,
+    spouse_name text, id_card jsonb not null, phone text, occupation text, education text, marital_status text not null, updated_at timestamptz not null)`)
+  await c.query(`insert into agency_citizen
+    select g, lpad((1090000000 + g)::text, 12, '0'), 'Nguyễn Thị Minh ' || g, date '1950-01-01' + (g % 25000), case when g % 2 = 0 then 'Nam' else 'Nữ' end,
+      'Kinh', 'Không', 'Việt Nam',
+      jsonb_build_object('province_code', '11', 'province', 'Tỉnh Điện Biên', 'district_code', '11' || lpad((g % 10)::text, 3, '0'), 'district', 'Huyện Mường Ảng', 'ward_code', lpad((g % 130)::text, 5, '0'), 'ward', 'Xã Ẳng Nưa'),
+      jsonb_build_object('province_code', '11', 'province', 'Tỉnh Điện Biên', 'district', 'Thành phố Điện Biên Phủ', 'ward', 'Phường Mường Thanh', 'street', 'Số ' || (g % 400) || ' đường Võ Nguyên Giáp', 'village', 'Tổ dân phố ' || (g % 30)),
+      jsonb_build_object('province_code', '11', 'province', 'Tỉnh Điện Biên', 'district', 'Thành phố Điện Biên Phủ', 'ward', 'Phường Him Lam', 'street', 'Số ' || (g % 250) || ' đường Hoàng Văn Thái', 'village', 'Tổ dân phố ' || (g % 25)),
+      'HK' || lpad((g / 4)::text, 10, '0'), case when g % 4 = 0 then 'Chủ hộ' else 'Con' end, 'Nguyễn Văn Bình ' || (g / 4), 'Lò Thị Hoa ' || (g / 4),
+      case when g % 3 = 0 then 'Trần Văn Nam ' || g end,
+      jsonb_build_object('number', lpad((1090000000 + g)::text, 12, '0'), 'issued_on', (date '2021-01-01' + (g % 1000))::text, 'issued_by', 'Cục Cảnh sát quản lý hành chính về trật tự xã hội', 'expires_on', (date '2046-01-01' + (g % 1000))::text),
+      '09' || lpad((g % 100000000)::text, 8, '0'), 'Giáo viên trung học cơ sở', 'Đại học sư phạm', case when g % 3 = 0 then 'Đã kết hôn' else 'Chưa kết hôn' end,
+      timestamptz '2026-01-01' + make_interval(secs => g)
+    from generate_series(1, ${AGENCY_ROWS}) g`)
+  await c.query('analyze agency_citizen')
+  await c.end()
+}
+
+/** The agency service: GET /citizens/{id} → the citizen's record as JSON, read through a `pg` pool. */
+async function agency(): Promise<void> {
+  const { default: pg } = await import('pg')
+  const { createServer } = await import('node:http')
+  const size = Number(process.env.AGENCY_POOL ?? 8)
+  const pool = new pg.Pool({ connectionString: process.env.AGENCY_DATABASE_URL, max: size, idleTimeoutMillis: 0 })
+  // All clients held at once to learn their backends' pids: their CPU is the agency's too.
+  const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()))
+  const pids: number[] = []
+  for (const c of clients) pids.push(Number((await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid))
+  for (const c of clients) c.release()
+  const backendCpuUs = () => pids.reduce((sum, pid) => {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ')
+    return sum + (Number(f[11]) + Number(f[12])) * 10_000 // utime + stime, clock ticks of 10 ms
+  }, 0)
+  const text = 'select * from agency_citizen where id = $1'
+  const server = createServer((req, res) => {
+    req.resume()
+    const m = /^\/citizens\/(\d{1,9})$/.exec(req.url ?? '')
+    if (!m) {
+      res.writeHead(404, { 'content-type': 'application/json' })
+      res.end('{"error":"NOT_FOUND"}')
+      return
+    }
+    pool.query({ name: 'citizen-by-id', text, values: [Number(m[1])] }).then((r) => {
+      const body = r.rows[0] ? JSON.stringify(r.rows[0]) : '{"error":"NOT_FOUND"}'
+      res.writeHead(r.rows[0] ? 200 : 404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+      res.end(body)
+    }, () => {
+      res.writeHead(503, { 'content-type': 'application/json' })
+      res.end('{"error":"DATABASE_UNAVAILABLE"}')
+    })
+  })
+  server.keepAliveTimeout = 60_000
+  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })))
+  process.on('SIGTERM', () => void pool.end().finally(() => process.exit(0)))
+  // CPU of the service process plus its database backends
+  process.on('message', () => {
+    const u = process.cpuUsage()
+    process.send!({ user: u.user + backendCpuUs(), system: u.system })
+  })
+}
+
 /** The gateway process: platform + registry seeded through the module's functions; prints its URL and a key. */
 async function serve(): Promise<void> {
   const { loadConfig } = await import('../src/platform/config.ts')
@@ -72,6 +152,12 @@ async function serve(): Promise<void> {
     const caller = await reg.createSystem(tx, { member_code: 'SXD', code: 'permits', name: 'Permits' }, 'system', now)
     const svc = await reg.createService(tx, { system_id: his.system.id, code: 'patients', name: 'Patients', base_url: process.env.PROVIDER_URL! }, 'system', now)
     await reg.grantRight(tx, { service_id: svc.id, system_id: caller.system.id, valid_from: new Date(now.getTime() - 60_000), valid_until: null }, 'system', now)
+    if (process.env.AGENCY_URL) {
+      await reg.createMember(tx, { code: 'CA', name: 'Công an tỉnh', unit_code: '11.CA' }, 'system', now)
+      const registry = await reg.createSystem(tx, { member_code: 'CA', code: 'dancu', name: 'Cơ sở dữ liệu dân cư (tỉnh)' }, 'system', now)
+      const citizens = await reg.createService(tx, { system_id: registry.system.id, code: 'citizens', name: 'Citizens', base_url: process.env.AGENCY_URL }, 'system', now)
+      await reg.grantRight(tx, { service_id: citizens.id, system_id: caller.system.id, valid_from: new Date(now.getTime() - 60_000), valid_until: null }, 'system', now)
+    }
     return caller.apiKey
   })
   await platform.app.listen({ port: 0, host: '127.0.0.1' })
@@ -84,7 +170,8 @@ async function serve(): Promise<void> {
     const rows = []
     for await (const r of readLogRows(db)) rows.push(r)
     const v = verifyMessageLog(rows, exchangeRuntime(platform.ctx).key.publicKey)
-    console.log(JSON.stringify({ logged: rows.length, verified: v.ok, firstBad: v.firstBad }))
+    // records per signature: how many calls one Ed25519 signature covered on average
+    console.log(JSON.stringify({ logged: rows.length, signatures: rows.filter((r) => r.signature).length, verified: v.ok, firstBad: v.firstBad }))
     await platform.close()
     await database.close()
     await scratch?.drop()
@@ -116,19 +203,24 @@ function cpu(child: ChildProcess): Promise<number> {
   })
 }
 
-async function throughput(url: string, headers: Record<string, string>, seconds: number, connections: number) {
-  const r = await autocannon({ url, headers, duration: seconds, connections })
+/** A path per request: a fixed one, or a new one drawn for every request (autocannon's setupRequest). */
+type PathFn = string | (() => string)
+
+async function throughput(origin: string, path: PathFn, headers: Record<string, string>, seconds: number, connections: number) {
+  const requests = typeof path === 'string' ? undefined : [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, path: path() }) }]
+  const r = await autocannon({ url: `${origin}${typeof path === 'string' ? path : path()}`, headers, duration: seconds, connections, requests } as autocannon.Options)
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, total: r.requests.total }
 }
 
-async function latency(origin: string, path: string, headers: Record<string, string>, n: number) {
+async function latency(origin: string, path: PathFn, headers: Record<string, string>, n: number) {
   const pool = new Pool(origin, { connections: 1 })
   const t: number[] = []
   for (let i = 0; i < n; i++) {
+    const p = typeof path === 'string' ? path : path()
     const t0 = performance.now()
-    const res = await pool.request({ path, method: 'GET', headers })
+    const res = await pool.request({ path: p, method: 'GET', headers })
     await res.body.text()
-    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode} for ${origin}${p}`)
     t.push(performance.now() - t0)
   }
   await pool.close()
@@ -137,89 +229,144 @@ async function latency(origin: string, path: string, headers: Record<string, str
   return { n, p50: q(0.5), p95: q(0.95), p99: q(0.99) }
 }
 
+function spawnJs(code: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['-e', code], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+}
+
+/**
+ * One provider scenario: the provider called directly, through /gw/ and through the bare proxy,
+ * one after the other with the same load (2 cores shared: never at once).
+ */
+async function scenario(s: { provider: ChildProcess; providerOrigin: string; bare: ChildProcess; bareOrigin: string; gateway: ChildProcess; gwOrigin: string; gwPrefix: string; path: (draw: boolean) => PathFn; key: Record<string, string>; seconds: number; connections: number }) {
+  const { seconds, connections } = s
+  const n = seconds * 400
+  const direct = s.path(true)
+  const via = (prefix: string): PathFn => (typeof direct === 'string' ? `${prefix}${direct}` : () => `${prefix}${direct()}`)
+  const proxied = via(s.gwPrefix)
+  // Warm-up both, then measure each in turn.
+  await throughput(s.providerOrigin, direct, {}, 2, connections)
+  await throughput(s.gwOrigin, proxied, s.key, 2, connections)
+  const latDirect = await latency(s.providerOrigin, direct, {}, n)
+  const latGateway = await latency(s.gwOrigin, proxied, s.key, n)
+  const p0 = await cpu(s.provider)
+  const tDirect = await throughput(s.providerOrigin, direct, {}, seconds, connections)
+  const p1 = await cpu(s.provider)
+  const g0 = await cpu(s.gateway)
+  const tGateway = await throughput(s.gwOrigin, proxied, s.key, seconds, connections)
+  const g1 = await cpu(s.gateway)
+  const p2 = await cpu(s.provider)
+  // The floor: a bare node:http proxy to the same provider, no checks and no log.
+  await throughput(s.bareOrigin, direct, {}, 2, connections)
+  const b0 = await cpu(s.bare)
+  const tBare = await throughput(s.bareOrigin, direct, {}, seconds, connections)
+  const b1 = await cpu(s.bare)
+  return {
+    latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },
+    throughput: { direct: tDirect, gateway: tGateway, bareProxy: tBare, ratio: tGateway.rps / tDirect.rps, bareRatio: tBare.rps / tDirect.rps },
+    // CPU µs per request: the provider's own (direct run), the gateway process's and the bare proxy's.
+    cpu_us_per_request: { provider: (p1 - p0) / tDirect.total, gateway: (g1 - g0) / tGateway.total, providerWhenProxied: (p2 - p1) / tGateway.total, bareProxy: (b1 - b0) / tBare.total },
+  }
+}
+
 export async function runGatewayBench(opts: { seconds?: number; connections?: number } = {}) {
   const seconds = opts.seconds ?? 5
   const connections = opts.connections ?? 10
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-gw-'))
-  const provider = spawn(process.execPath, ['-e', PROVIDER], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
-  const { port } = await firstLine(provider)
-  const providerUrl = `http://127.0.0.1:${port}`
-  const bare = spawn(process.execPath, ['-e', BARE_PROXY], { env: { ...process.env, UPSTREAM_HOST: '127.0.0.1', UPSTREAM_PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
-  const bareUrl = `http://127.0.0.1:${(await firstLine(bare)).port}`
-  const gateway = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
-    env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  })
+  const children: ChildProcess[] = []
+  const agencyServer = process.env.AGENCY_DATABASE_URL ?? process.env.BENCH_DATABASE_URL
+  const { createScratchDatabase } = await import('../src/platform/testing/scratch-database.ts')
+  const agencyDb = agencyServer ? await createScratchDatabase(agencyServer, `hb_bench_agency_${process.pid}`) : undefined
+  let gateway: ChildProcess | undefined
   try {
+    const provider = spawnJs(PROVIDER)
+    children.push(provider)
+    const { port } = await firstLine(provider)
+    const providerUrl = `http://127.0.0.1:${port}`
+    const bare = spawnJs(BARE_PROXY, { UPSTREAM_HOST: '127.0.0.1', UPSTREAM_PORT: String(port) })
+    children.push(bare)
+    const bareUrl = `http://127.0.0.1:${(await firstLine(bare)).port}`
+    let agencyProc: { proc: ChildProcess; url: string; bare: ChildProcess; bareUrl: string } | undefined
+    if (agencyDb) {
+      const t0 = performance.now()
+      await seedAgency(agencyDb.url)
+      console.error(`agency table: ${AGENCY_ROWS} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+      const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'agency'], { env: { ...process.env, AGENCY_DATABASE_URL: agencyDb.url }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+      children.push(proc)
+      const aport = (await firstLine(proc)).port
+      const abare = spawnJs(BARE_PROXY, { UPSTREAM_HOST: '127.0.0.1', UPSTREAM_PORT: String(aport) })
+      children.push(abare)
+      agencyProc = { proc, url: `http://127.0.0.1:${aport}`, bare: abare, bareUrl: `http://127.0.0.1:${(await firstLine(abare)).port}` }
+    }
+    gateway = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
+      env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, AGENCY_URL: agencyProc?.url ?? '', EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    })
     const gw = await firstLine(gateway)
     const key = { 'x-exchange-key': gw.key }
-    const direct = `${providerUrl}/records/42`
-    const proxied = `${gw.url}/gw/SYT/patients/records/42`
-    const n = seconds * 400
-    // Warm-up both, then measure each in turn (2 cores shared: never at once).
-    await throughput(direct, {}, 2, connections)
-    await throughput(proxied, key, 2, connections)
-    const latDirect = await latency(providerUrl, '/records/42', {}, n)
-    const latGateway = await latency(gw.url, '/gw/SYT/patients/records/42', key, n)
-    const p0 = await cpu(provider)
-    const tDirect = await throughput(direct, {}, seconds, connections)
-    const p1 = await cpu(provider)
-    const g0 = await cpu(gateway)
-    const tGateway = await throughput(proxied, key, seconds, connections)
-    const g1 = await cpu(gateway)
-    const p2 = await cpu(provider)
-    // CPU µs per request: the provider's own cost (direct run) and the gateway process's (proxied run).
-    const cpuUs = { provider: (p1 - p0) / tDirect.total, gateway: (g1 - g0) / tGateway.total, providerWhenProxied: (p2 - p1) / tGateway.total }
-    // The floor: a bare node:http proxy to the same provider, no checks and no log.
-    await throughput(`${bareUrl}/records/42`, {}, 2, connections)
-    const b0 = await cpu(bare)
-    const tBare = await throughput(`${bareUrl}/records/42`, {}, seconds, connections)
-    const b1 = await cpu(bare)
-    const cpuBare = (b1 - b0) / tBare.total
+    const echo = await scenario({ provider, providerOrigin: providerUrl, bare, bareOrigin: bareUrl, gateway, gwOrigin: gw.url, gwPrefix: '/gw/SYT/patients', path: () => '/records/42', key, seconds, connections })
+    const agencyResult = agencyProc
+      ? await scenario({
+        provider: agencyProc.proc, providerOrigin: agencyProc.url, bare: agencyProc.bare, bareOrigin: agencyProc.bareUrl, gateway, gwOrigin: gw.url, gwPrefix: '/gw/CA/citizens', key, seconds, connections,
+        path: () => () => `/citizens/${1 + Math.floor(Math.random() * AGENCY_ROWS)}`,
+      })
+      : undefined
+    const agencyAnswerBytes = agencyProc ? (await (await fetch(`${agencyProc.url}/citizens/4242`)).arrayBuffer()).byteLength : undefined
     // Context: the platform's cheapest route (GET /healthz, no database) in the same process.
-    const tFloor = await throughput(`${gw.url}/healthz`, {}, seconds, connections)
+    const tFloor = await throughput(gw.url, '/healthz', {}, seconds, connections)
     const exitLine = new Promise<Record<string, unknown>>((resolve) => {
       let buf = ''
-      gateway.stdout!.on('data', (d) => {
+      gateway!.stdout!.on('data', (d) => {
         buf += d
         const line = buf.split('\n').find((l) => l.includes('"logged"'))
         if (line) resolve(JSON.parse(line))
       })
     })
-    const exited = new Promise((r) => gateway.once('exit', r))
+    const exited = new Promise((r) => gateway!.once('exit', r))
     gateway.kill('SIGTERM')
     const log = await exitLine
     await exited
-    return {
-      db: gw.db, seconds, connections,
-      latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },
-      throughput: { direct: tDirect, gateway: tGateway, bareProxy: tBare, platformHealthz: tFloor, ratio: tGateway.rps / tDirect.rps, bareRatio: tBare.rps / tDirect.rps, ratioToHealthz: tGateway.rps / tFloor.rps },
-      cpu_us_per_request: { ...cpuUs, bareProxy: cpuBare },
-      log,
-    }
+    return { db: gw.db, seconds, connections, echo, agency: agencyResult, agencyRows: agencyProc ? AGENCY_ROWS : 0, agencyAnswerBytes, platformHealthz: tFloor, log }
   } finally {
-    provider.kill('SIGTERM')
-    bare.kill('SIGTERM')
-    if (gateway.exitCode === null) gateway.kill('SIGTERM')
+    for (const c of children) c.kill('SIGTERM')
+    if (gateway && gateway.exitCode === null) gateway.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 300))
+    await agencyDb?.drop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
 if (process.argv[2] === 'serve') {
   await serve()
+} else if (process.argv[2] === 'agency') {
+  await agency()
 } else if (import.meta.url === `file://${process.argv[1]}`) {
+  const before = loadavg()
   const r = await runGatewayBench({ seconds: Number(process.env.GATEWAY_BENCH_SECONDS ?? 5) })
   const f = (x: number) => x.toFixed(3)
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`
   console.log(JSON.stringify(r, null, 2))
-  console.log([
-    '| path | req/s (10 conn.) | p50 ms (1 conn.) | p95 ms | p99 ms |',
-    '|---|---:|---:|---:|---:|',
-    `| direct to provider | ${r.throughput.direct.rps.toFixed(0)} | ${f(r.latency.direct.p50)} | ${f(r.latency.direct.p95)} | ${f(r.latency.direct.p99)} |`,
-    `| through /gw/ (signed log) | ${r.throughput.gateway.rps.toFixed(0)} | ${f(r.latency.gateway.p50)} | ${f(r.latency.gateway.p95)} | ${f(r.latency.gateway.p99)} |`,
-    `| bare node:http proxy, no checks, no log (floor) | ${r.throughput.bareProxy.rps.toFixed(0)} | | | |`,
-    `| platform GET /healthz (context) | ${r.throughput.platformHealthz.rps.toFixed(0)} | | | |`,
+  const lines = [
+    `Log on ${r.db}, ${r.seconds} s per rate window, ${r.connections} connections. Load average at the start: ${before.map((x) => x.toFixed(2)).join(' ')}; at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     '',
-    `Added at p50: ${f(r.latency.added_p50_ms)} ms (goal ≤ 1 ms). Rate: ${(r.throughput.ratio * 100).toFixed(1)}% of direct (goal ≥ 70%), ${(r.throughput.ratioToHealthz * 100).toFixed(1)}% of the platform's /healthz. Log: ${r.log.logged} records, chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.${r.log.firstBad ? ` First bad: ${JSON.stringify(r.log.firstBad)}` : ''}`,
-    `Bare proxy: ${(r.throughput.bareRatio * 100).toFixed(1)}% of direct. Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
-    `CPU per request: gateway process ${r.cpu_us_per_request.gateway.toFixed(0)} µs, bare proxy ${r.cpu_us_per_request.bareProxy.toFixed(0)} µs, provider ${r.cpu_us_per_request.provider.toFixed(0)} µs.`,
-  ].join('\n'))
+    '| scenario | path | req/s (10 conn.) | ratio to direct | p50 ms (1 conn.) | p95 ms | p99 ms | CPU µs/call |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const [name, sc] of [['echo (180 B constant)', r.echo], [`agency (PostgreSQL lookup, ${r.agencyRows} rows, ${r.agencyAnswerBytes ?? 0} B)`, r.agency]] as const) {
+    if (!sc) {
+      lines.push(`| agency | skipped: no PostgreSQL (set AGENCY_DATABASE_URL or BENCH_DATABASE_URL) | | | | | | |`)
+      continue
+    }
+    const t = sc.throughput
+    const c = sc.cpu_us_per_request
+    lines.push(`| ${name} | direct to provider | ${t.direct.rps.toFixed(0)} | 100% | ${f(sc.latency.direct.p50)} | ${f(sc.latency.direct.p95)} | ${f(sc.latency.direct.p99)} | provider ${c.provider.toFixed(0)} |`)
+    lines.push(`| ${name} | through /gw/ (signed log) | ${t.gateway.rps.toFixed(0)} | ${pct(t.ratio)} | ${f(sc.latency.gateway.p50)} | ${f(sc.latency.gateway.p95)} | ${f(sc.latency.gateway.p99)} | gateway ${c.gateway.toFixed(0)} |`)
+    lines.push(`| ${name} | bare node:http proxy, no checks, no log (floor) | ${t.bareProxy.rps.toFixed(0)} | ${pct(t.bareRatio)} | | | | bare proxy ${c.bareProxy.toFixed(0)} |`)
+  }
+  lines.push(`| context | platform GET /healthz | ${r.platformHealthz.rps.toFixed(0)} | | | | | |`, '')
+  for (const [name, sc] of [['echo', r.echo], ['agency', r.agency]] as const) {
+    if (!sc) continue
+    const t = sc.throughput
+    lines.push(`${name}: added at p50 ${f(sc.latency.added_p50_ms)} ms (goal ≤ 1 ms); rate ${pct(t.ratio)} of direct (goal ≥ 70%), bare proxy ${pct(t.bareRatio)}; errors/non-2xx direct ${t.direct.errors}/${t.direct.non2xx}, /gw/ ${t.gateway.errors}/${t.gateway.non2xx}.`)
+  }
+  lines.push(`Log: ${r.log.logged} records under ${r.log.signatures} signatures (${(Number(r.log.logged) / Number(r.log.signatures)).toFixed(1)} records a signature), chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.${r.log.firstBad ? ` First bad: ${JSON.stringify(r.log.firstBad)}` : ''}`)
+  console.log(lines.join('\n'))
 }
