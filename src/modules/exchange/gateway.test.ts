@@ -16,7 +16,7 @@ import { identityModule } from '../identity/index.ts'
 import { createTestUser, type TestUser } from '../identity/test-factories.ts'
 import { createServer } from 'node:http'
 import { exchangeConfig } from './config.ts'
-import { forwardedPath, type GatewayDeps } from './gateway.ts'
+import { answerHeaders, forwardedPath, type GatewayDeps } from './gateway.ts'
 import { installLeanGateway, SystemRateLimiter } from './lean-gateway.ts'
 import { exchangeModule, exchangeRuntime } from './index.ts'
 import { MessageLog, readLogRows, verifyMessageLog } from './message-log.ts'
@@ -128,6 +128,14 @@ test('per-system rate limit on the lean path: 429 RATE_LIMITED in vi + en, other
   } finally {
     await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) })
   }
+})
+
+test('answer headers from the provider\'s raw list: hop-by-hop, Connection-named and X-HoaBan-* dropped, repeated names kept as lists', () => {
+  const raw = ['Content-Type', 'application/json', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'Connection', 'keep-alive, X-Internal', 'X-Internal', 'secret',
+    'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'X-HoaBan-Client', 'forged', '__proto__', 'x', 'X-Kept', 'yes'].map((v) => Buffer.from(v, 'latin1'))
+  const h = answerHeaders(raw, 'req-1')
+  assert.deepEqual({ ...h }, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'], ['__proto__']: 'x', 'x-kept': 'yes', 'x-hoaban-request-id': 'req-1' })
+  assert.equal(Object.getPrototypeOf(h), null, 'a header named __proto__ is a plain entry, not a prototype')
 })
 
 test('rate limiter windows: a new minute starts a new count', () => {
