@@ -73,13 +73,19 @@ function machineBusy(): number {
   return (f.reduce((a, b) => a + b, 0) - idle) / 100
 }
 
-/** Pids of every live `postgres` process (postmaster, backends, walwriter, autovacuum …). */
-function postgresPids(): number[] {
+/**
+ * Pids of every live `postgres` process (postmaster, backends, walwriter, autovacuum …), or with
+ * `database`, only the backends connected to that database (their title names it): on a machine
+ * shared with other work on the same PostgreSQL, the all-process figure includes their queries.
+ */
+function postgresPids(database?: string): number[] {
   const out: number[] = []
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.push(Number(d))
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue
+      if (database && !readFileSync(`/proc/${d}/cmdline`, 'utf8').split(/[\0 ]/).includes(database)) continue
+      out.push(Number(d))
     } catch {
       // gone
     }
@@ -92,11 +98,11 @@ function postgresPids(): number[] {
  * last value seen minus the first (0 for a process born during the window), so short-lived
  * processes (autovacuum workers) neither vanish nor subtract.
  */
-function postgresCpuMeter() {
+function postgresCpuMeter(database?: string) {
   const first = new Map<number, number>()
   const last = new Map<number, number>()
   const sample = (initial: boolean) => {
-    for (const pid of postgresPids()) {
+    for (const pid of postgresPids(database)) {
       const c = cpuOf(pid)
       if (!first.has(pid)) first.set(pid, initial ? c : 0)
       last.set(pid, c)
@@ -122,7 +128,8 @@ export interface PhaseResult {
   lifecycles: number
   errors: number
   steps: Record<Step, { p50: number; p99: number; n: number }>
-  cpu: { server: number; postgres: number; bench: number; machine: number }
+  /** postgres: every postgres process of the cluster; postgresDb: only the bench database's backends. */
+  cpu: { server: number; postgres: number; postgresDb: number; bench: number; machine: number }
   dossiers: number
   slips: number
   /** Database commits (transactions, incl. single statements) per HTTP request, from pg_stat_database. */
@@ -138,7 +145,7 @@ async function commitsSoFar(db: Db): Promise<number> {
   return Number(rows[0]?.n ?? 0)
 }
 
-async function measure(serverUrls: string[], serverPids: number[], actors: Actors, seconds: number, concurrency: number, record: boolean) {
+async function measure(serverUrls: string[], serverPids: number[], actors: Actors, seconds: number, concurrency: number, record: boolean, database?: string) {
   const bases = serverUrls.map((u) => new URL(u))
   const serversCpu = () => serverPids.reduce((sum, pid) => sum + cpuOf(pid), 0)
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 })
@@ -150,6 +157,7 @@ async function measure(serverUrls: string[], serverPids: number[], actors: Actor
   const end = t0 + seconds * 1000
   const cpu0 = { server: serversCpu(), bench: process.cpuUsage(), machine: machineBusy() }
   const pgMeter = postgresCpuMeter()
+  const pgDbMeter = postgresCpuMeter(database)
   const worker = async (w: number) => {
     const citizen = actors.citizens[w % actors.citizens.length]
     const unit = actors.units[w % actors.units.length]
@@ -195,6 +203,7 @@ async function measure(serverUrls: string[], serverPids: number[], actors: Actor
   const cpu = {
     server: (serversCpu() - cpu0.server) / elapsed,
     postgres: pgMeter.stop() / elapsed,
+    postgresDb: pgDbMeter.stop() / elapsed,
     bench: (b.user + b.system) / 1e6 / elapsed,
     machine: (machineBusy() - cpu0.machine) / elapsed,
   }
@@ -207,6 +216,9 @@ async function measure(serverUrls: string[], serverPids: number[], actors: Actor
 
 /** CPU time (ms, node + postgres) spent per completed lifecycle: the figure that holds on a busy machine. */
 export const cpuPerLifecycle = (r: PhaseResult) => ((r.cpu.server + r.cpu.postgres) * 1000) / r.lifecyclesPerSecond
+/** The same with only the bench database's backends counted for PostgreSQL (steadier on a shared machine). */
+export const cpuPerLifecycleOwn = (r: PhaseResult) => ((r.cpu.server + r.cpu.postgresDb) * 1000) / r.lifecyclesPerSecond
+const msPer = (cores: number, r: PhaseResult) => ((cores * 1000) / r.lifecyclesPerSecond).toFixed(1)
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–')
 const pctCpu = (x: number) => `${Math.round(x * 100)}%`
 
@@ -276,13 +288,13 @@ export async function runDossierLifecycleBench(opts: { databaseUrl?: string; sec
       await measure(serverUrls, serverPids, actors, 3, concurrency, false) // warm-up
       await new Promise((r) => setTimeout(r, 1200)) // let the server's statistics of the warm-up reach pg_stat_database
       const c0 = await commitsSoFar(db)
-      const m = await measure(serverUrls, serverPids, actors, seconds, concurrency, true)
+      const m = await measure(serverUrls, serverPids, actors, seconds, concurrency, true, new URL(databaseUrl).pathname.slice(1))
       await new Promise((r) => setTimeout(r, 1200))
       const commits = (await commitsSoFar(db)) - c0 - 2
       const { rows: [c] } = await sql<{ d: number; s: number }>`select (select count(*)::int from dossiers) as d, (select count(*)::int from dossier_control_slips) as s`.execute(db)
       const r: PhaseResult = { preload: target, loadSeconds, ...m, dossiers: c.d, slips: c.s, commitsPerRequest: m.requests ? commits / m.requests : NaN }
       results.push(r)
-      console.error(`preload ${target}: ${r.lifecyclesPerSecond.toFixed(1)} lifecycles/s, ${r.commitsPerRequest.toFixed(1)} commits/request, ${cpuPerLifecycle(r).toFixed(1)} CPU ms/lifecycle, errors ${r.errors}, cpu node ${pctCpu(r.cpu.server)} postgres ${pctCpu(r.cpu.postgres)} bench ${pctCpu(r.cpu.bench)} machine ${pctCpu(r.cpu.machine)}`)
+      console.error(`preload ${target}: ${r.lifecyclesPerSecond.toFixed(1)} lifecycles/s, ${r.commitsPerRequest.toFixed(1)} commits/request, ${cpuPerLifecycle(r).toFixed(1)} CPU ms/lifecycle (own: node ${msPer(r.cpu.server, r)} + db backends ${msPer(r.cpu.postgresDb, r)} = ${cpuPerLifecycleOwn(r).toFixed(1)}), errors ${r.errors}, cpu node ${pctCpu(r.cpu.server)} postgres ${pctCpu(r.cpu.postgres)} bench ${pctCpu(r.cpu.bench)} machine ${pctCpu(r.cpu.machine)}`)
     }
     const table = markdownTable(results, concurrency, seconds)
     return { seconds, concurrency, results, table }

@@ -1,6 +1,5 @@
 import compress from '@fastify/compress'
 import cookie from '@fastify/cookie'
-import helmet from '@fastify/helmet'
 import multipart from '@fastify/multipart'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -11,6 +10,7 @@ import type { PrincipalResolver } from './platform/auth/principal.ts'
 import { installErrorHandling } from './platform/http/error-handler.ts'
 import { badRequest, unavailable } from './platform/http/errors.ts'
 import { installMetrics } from './platform/http/metrics.ts'
+import { installSecurityHeaders } from './platform/http/security-headers.ts'
 import type { AppContext, Module } from './platform/module.ts'
 
 export interface BuildOptions {
@@ -37,7 +37,7 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
   // Only JSON, multipart and (in the Open311 scope) form bodies are accepted: anything else is a 415.
   app.removeContentTypeParser('text/plain')
 
-  await app.register(helmet, {
+  installSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

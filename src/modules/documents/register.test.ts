@@ -115,3 +115,30 @@ test('bad input is refused before a number is taken', async () => {
   await assert.rejects(issue('11.SCT', { links: [{ kind: 'thing' as 'dossier', ref: 'x' }] }), (e: { code?: string }) => e.code === 'INVALID_LINK')
   assert.equal((await issue('11.SCT')).number, 1)
 })
+
+test('a registration is one folded statement that still writes the document, its handling row, each link, its event and its audit entry', async () => {
+  const { getDocument, registerDocument } = await import('./repository.ts')
+  const links = [{ kind: 'dossier' as const, ref: '03127-260615-0001' }, { kind: 'report' as const, ref: 'PA-FOLD-1' }, { kind: 'dossier' as const, ref: '03127-260615-0001' }]
+  const doc = await platform.ctx.db.transaction().execute((tx) => registerDocument(tx, {
+    agencyCode: '11.SYT', direction: 'outgoing', docType: 'CV', signer: 'Lò Văn B', issuedAt: new Date('2026-06-15T03:00:00Z'), registeredAt: new Date('2026-06-15T03:00:00Z'),
+    summary: 'Công văn gộp một câu lệnh', recipients: ['UBND xã A', ' '], links, actor: 'user:fold',
+  }))
+  // The answer is the row as getDocument reads it.
+  assert.deepEqual(doc, await getDocument(platform.ctx.db, doc.id))
+  assert.deepEqual(doc.recipients, ['UBND xã A'])
+  const db = platform.ctx.db
+  const handling = await sql<{ action: string; data: { number: number; symbol: string } }>`select action, data from document_handling where document_id = ${doc.id}::uuid`.execute(db)
+  assert.deepEqual(handling.rows.map((r) => [r.action, r.data.number, r.data.symbol]), [['registered', doc.number, doc.symbol]])
+  const linked = await sql<{ kind: string; ref: string }>`select kind, ref from document_links where document_id = ${doc.id}::uuid order by kind`.execute(db)
+  assert.deepEqual(linked.rows, [{ kind: 'dossier', ref: '03127-260615-0001' }, { kind: 'report', ref: 'PA-FOLD-1' }])
+  const events = await sql<{ payload: { id: string; number: number } }>`select payload from outbox_events where topic = 'document.registered' and payload->>'id' = ${doc.id}`.execute(db)
+  assert.equal(events.rows.length, 1)
+  assert.equal(events.rows[0].payload.number, doc.number)
+  const audit = await sql<{ action: string }>`select action from audit_log where entity_type = 'document' and entity_id = ${doc.id}`.execute(db)
+  assert.deepEqual(audit.rows.map((r) => r.action), ['document.issued'])
+  assert.equal((await verifyAuditChain(db)).ok, true)
+  // Without links the statement has no link part.
+  const bare = await issue('11.SYT', { docType: 'TB', summary: 'Không liên kết' })
+  assert.equal((await sql<{ n: number }>`select count(*)::int as n from document_links where document_id = ${bare.id}::uuid`.execute(db)).rows[0].n, 0)
+  assert.equal((await sql<{ n: number }>`select count(*)::int as n from document_handling where document_id = ${bare.id}::uuid`.execute(db)).rows[0].n, 1)
+})

@@ -10,7 +10,7 @@ import { applicableDuration, clockStart, computeDue, extendForPause, judgeTimeli
 import { detectFormat, checkFiles, removeUnreferenced, storeFiles, type CheckedFile, type UploadedFile } from './files.ts'
 import { deliverResultToStore, keepSignedResult } from '../citizen-store/results.ts'
 import { recordHandOff } from './record.ts'
-import { closePause, getDossierByCode, getLetter, insertFilesStatement, listPauses, openPause, updateDossierReturning, type DossierRow, type SlipRow } from './repository.ts'
+import { closePause, getDossierByCode, getLetter, insertFilesStatement, listPauses, openPause, updateLockedDossier, type DossierAccess, type DossierRow, type SlipRow } from './repository.ts'
 import { DOSSIER_STATUS, nextStatus, STATUS_NAMES, TRANSITIONS, type DossierAction, type DossierStatus } from './status-machine.ts'
 import { cumulativeShare, nextProcessingStep, processingSteps, RESULT_STEP } from './steps.ts'
 
@@ -35,10 +35,10 @@ const FINAL: readonly DossierStatus[] = [3, 7, 8, 10]
 const required = (field: string, vi: string) => badRequest('FIELD_REQUIRED', `Cần nhập ${vi}.`, `The field "${field}" is required for this action.`, { field })
 const FIELD_VI: Record<string, string> = { reason: 'lý do', approver_user_id: 'người phê duyệt', new_due: 'hạn mới', method: 'hình thức thanh toán' }
 
-export function isOwner(p: Principal | null, d: DossierRow): boolean {
+export function isOwner(p: Principal | null, d: Pick<DossierAccess, 'applicant_user_id'>): boolean {
   return p?.kind === 'user' && !!d.applicant_user_id && d.applicant_user_id === p.userId
 }
-export function isUnitStaff(p: Principal | null, d: DossierRow): boolean {
+export function isUnitStaff(p: Principal | null, d: Pick<DossierAccess, 'unit_code'>): boolean {
   return canSeeUnit(p, d.unit_code)
 }
 function isLeader(p: Principal | null, d: DossierRow): boolean {
@@ -267,7 +267,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   } else if (to === DOSSIER_STATUS.RESOLVED || FINAL.includes(to)) {
     changes.step_due_at = null
   }
-  const dossier = await updateDossierReturning(tx, d.id, changes)
+  const dossier = await updateLockedDossier(tx, d, changes)
   // Returned: the result enters the applicant's data store (kho dữ liệu), reusable later.
   if (to === DOSSIER_STATUS.RETURNED) await deliverResultToStore(tx, dossier, now)
   const slip = await recordHandOff(tx, {

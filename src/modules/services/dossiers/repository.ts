@@ -88,12 +88,31 @@ export async function updateDossier(tx: Db, id: string, changes: Partial<Record<
   await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${id}::bigint`.execute(tx)
 }
 
-/** The same update, answering with the dossier as it now is (no second read). */
-export async function updateDossierReturning(tx: Db, id: string, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<DossierRow> {
-  const sets = Object.entries(changes).map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
-  const { rows } = await sql<DossierRow>`update dossiers d set ${sql.join(sets.length ? sets : [sql`updated_at = d.updated_at`], sql`, `)}
-    where d.id = ${id}::bigint returning ${COLUMNS}`.execute(tx)
+/** Who may see a dossier: the few columns the visibility check needs (no procedure, form, dates). */
+export type DossierAccess = Pick<DossierRow, 'id' | 'code' | 'unit_code' | 'applicant_user_id'>
+
+/** The access columns only: the check made before a workflow action, which then reads the full row under its lock. */
+export async function getDossierAccess(db: Db, code: string): Promise<DossierAccess | undefined> {
+  const { rows } = await sql<DossierAccess>`select d.id::text as id, d.code, d.unit_code, d.applicant_user_id from dossiers d where d.code = ${code}`.execute(db)
   return rows[0]
+}
+
+/**
+ * Updates the dossier `locked` (read `for update` in this transaction, so nothing else changed it)
+ * and answers with it as it now is: the row read with the changes applied, instead of a second
+ * wide row sent back by `returning` (45 columns with the procedure snapshot, parsed again).
+ */
+export async function updateLockedDossier(tx: Db, locked: DossierRow, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<DossierRow> {
+  const entries = Object.entries(changes)
+  if (entries.length) {
+    const sets = entries.map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
+    const r = await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${locked.id}::bigint`.execute(tx)
+    // Locked by this transaction, so it is there; PGlite's driver does not report the count.
+    if (r.numAffectedRows !== undefined && Number(r.numAffectedRows) !== 1) throw new Error(`dossier ${locked.code} was not updated`)
+  }
+  const after = { ...locked } as Record<string, unknown>
+  for (const [k, v] of entries) after[k] = v === undefined ? null : v
+  return after as unknown as DossierRow
 }
 
 /** A multi-row insert of files, as a statement to fold into a data-modifying WITH. */

@@ -16,7 +16,7 @@ import type { CataloguePort } from './catalogue-port.ts'
 import { MAX_FILES, type UploadedFile } from './files.ts'
 import { DOSSIER_CODE_PATTERN } from './numbering.ts'
 import { presentAction, presentDetail, presentSummary } from './presenters.ts'
-import { getBankAccount, getDossierByCode, getLetter, listDeadlineChanges, listDossiers, listFiles, listPauses, listSlips, type DossierRow } from './repository.ts'
+import { getBankAccount, getDossierAccess, getDossierByCode, getLetter, listDeadlineChanges, listDossiers, listFiles, listPauses, listSlips, type DossierAccess, type DossierRow } from './repository.ts'
 import { renderSlip, SLIP_KINDS, type SlipKind } from './slips-pdf.ts'
 import { DOSSIER_ACTIONS, type DossierAction } from './status-machine.ts'
 import { submitDossier, type DossierSubmission } from './submit.ts'
@@ -78,17 +78,28 @@ export async function readMultipart(req: FastifyRequest, fileSize: number): Prom
  * Who may see a dossier: its applicant and the staff of its handling unit (province admins too).
  * Staff of another unit get 403; anyone else 404, so the code reveals nothing.
  */
-type Visible = { d: DossierRow; p: Principal; staffView: boolean }
+type Visible<D = DossierRow> = { d: D; p: Principal; staffView: boolean }
 /** The check made in preValidation, reused by the handler of the same request (one read, not two). */
 const visibleOf = new WeakMap<FastifyRequest, Promise<Visible>>()
 function loadVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible> {
   let v = visibleOf.get(req)
-  if (!v) visibleOf.set(req, (v = checkVisible(ctx, req, code)))
+  if (!v) visibleOf.set(req, (v = checkVisible(ctx, req, code, getDossierByCode)))
   return v
 }
-async function checkVisible(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible> {
+/**
+ * The same check before a workflow action, on the access columns only: the action reads the full
+ * row itself, under its lock, and answers with it (one wide read per action, not two).
+ */
+const accessOf = new WeakMap<FastifyRequest, Promise<Visible<DossierAccess>>>()
+function loadAccess(ctx: AppContext, req: FastifyRequest, code: string): Promise<Visible<DossierAccess>> {
+  let v = accessOf.get(req)
+  if (!v) accessOf.set(req, (v = checkVisible(ctx, req, code, getDossierAccess)))
+  return v
+}
+const CODE_RE = new RegExp(DOSSIER_CODE_PATTERN)
+async function checkVisible<D extends DossierAccess>(ctx: AppContext, req: FastifyRequest, code: string, read: (db: AppContext['db'], code: string) => Promise<D | undefined>): Promise<Visible<D>> {
   const p = requireUser(req)
-  const d = new RegExp(DOSSIER_CODE_PATTERN).test(code) ? await getDossierByCode(ctx.db, code) : undefined
+  const d = CODE_RE.test(code) ? await read(ctx.db, code) : undefined
   if (!d) throw notFound('Dossier', 'hồ sơ')
   const staffView = isUnitStaff(p, d)
   if (staffView || isOwner(p, d)) return { d, p, staffView }
@@ -175,7 +186,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
 
     app.post('/api/dossiers/:code/:action', {
       preValidation: async (req) => {
-        await loadVisible(ctx, req, (req.params as { code: string }).code)
+        await loadAccess(ctx, req, (req.params as { code: string }).code)
         if (req.isMultipart()) (req as { body: unknown }).body = await readMultipart(req, fileSize)
       },
       schema: {
@@ -187,7 +198,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
         response: { 200: Type.Unknown(), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema },
       },
     }, async (req) => {
-      const { p } = await loadVisible(ctx, req, req.params.code)
+      const { p } = await loadAccess(ctx, req, req.params.code)
       const now = ctx.clock()
       const r = await runDossierAction({ db: ctx.db, uploadDir: ctx.config.uploadDir, now }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
       // A slim answer: the dossier as it now is and the control slip just written; GET the dossier for its lists.

@@ -10,6 +10,8 @@ import { documentsModule } from '../../documents/index.ts'
 import { identityModule } from '../../identity/index.ts'
 import { createTestUser, type TestUser } from '../../identity/test-factories.ts'
 import { runDeadlineWarnings } from './jobs.ts'
+import { runDossierAction } from './actions.ts'
+import { getDossierAccess, getDossierByCode } from './repository.ts'
 import { allowedPairs, DOSSIER_ACTIONS, type DossierAction, type DossierStatus } from './status-machine.ts'
 import { multipart, PDF_BYTES, saveTestProcedures, testProcedure, testServicesModule, wd } from './test-helpers.ts'
 
@@ -436,5 +438,45 @@ describe('resolution result', () => {
       assert.equal(pdf.statusCode, 200)
       assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-')
     }
+  })
+})
+
+describe('the answer of an action', () => {
+  /** A dossier brought to a status along the normal path, at a date far from the other tests' deadlines. */
+  async function atStatus(status: DossierStatus): Promise<string> {
+    now = vn('2026-06-01T09:00:00')
+    const code = await submit()
+    const path: Record<number, [string, Record<string, unknown>, TestUser][]> = {
+      1: [], 2: [['receive', {}, officer]], 3: [['refuse', { reason: 'Sai thủ tục' }, officer]],
+      4: [['receive', {}, officer], ['process', {}, officer]],
+      5: [['receive', {}, officer], ['process', {}, officer], ['request_supplement', { reason: 'Thiếu' }, officer]],
+      6: [['receive', {}, officer], ['process', {}, officer], ['request_fee', {}, officer]],
+      7: [['withdraw', {}, citizen]], 8: [['receive', {}, officer], ['stop', { reason: 'Dừng' }, officer]],
+      9: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer]],
+      10: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer], ['return', {}, officer]],
+    }
+    for (const [a, body, u] of path[status]) await ok(code, a, u, body)
+    return code
+  }
+
+  test('the dossier an action answers with is the row as stored after it (changes applied to the locked row, no second read)', async () => {
+    for (const { action, from } of allowedPairs()) {
+      if (action === 'approve_apology' || action === 'change_deadline') continue
+      const code = await atStatus(from)
+      now = new Date(now.getTime() + 3_600_000)
+      const user = ['withdraw', 'pay', 'supplement'].includes(action) ? citizen : officer
+      const input = action === 'supplement'
+        ? { files: [{ field: 'to_khai', name: 'to-khai-moi.pdf', data: Buffer.concat([PDF_BYTES, Buffer.from(`${code} direct`)]) }] }
+        : (({ refuse: { reason: 'Không thuộc thẩm quyền' }, request_supplement: { reason: 'Thiếu giấy tờ' }, stop: { reason: 'Hồ sơ giả mạo' }, pay: { method: 'online', reference: 'REF-1' } } as Record<string, object>)[action] ?? {})
+      const r = await runDossierAction({ db: platform.ctx.db, uploadDir: platform.ctx.config.uploadDir, now }, code, action, input, user.principal)
+      const stored = await getDossierByCode(platform.ctx.db, code)
+      assert.deepEqual(r.dossier, stored, `${action} from ${from}`)
+      assert.notEqual(r.dossier.status, undefined)
+    }
+    // The access read before an action carries exactly what the visibility check needs.
+    const code = await atStatus(2)
+    const full = (await getDossierByCode(platform.ctx.db, code))!
+    assert.deepEqual(await getDossierAccess(platform.ctx.db, code), { id: full.id, code, unit_code: full.unit_code, applicant_user_id: full.applicant_user_id })
+    assert.equal(await getDossierAccess(platform.ctx.db, 'X-000000-0000'), undefined)
   })
 })
