@@ -30,6 +30,10 @@ export interface LocalTable extends TableClass {
 
 export const DISTRIBUTED: TableClass[] = [
   { table: 'audit_log', module: 'platform', note: 'one hash chain per province (platform/008)' },
+  { table: 'reports', module: 'reports' },
+  { table: 'report_photos', module: 'reports' },
+  { table: 'report_supporters', module: 'reports' },
+  { table: 'report_history', module: 'reports', note: 'partitioned by month on at' },
 ]
 
 export const REFERENCE: TableClass[] = [
@@ -57,7 +61,6 @@ export const LOCAL: LocalTable[] = [
   ...local('platform', ['notification_messages', 'notification_attempts', 'notification_dead_letters', 'notification_attachments', 'push_subscriptions']),
   ...local('identity', ['sessions', 'user_identities', 'api_clients']),
   ...local('reports', ['sms_inbound_messages']),
-  ...local('reports', ['reports', 'report_photos', 'report_history', 'report_supporters'], { later: 'distributed' }),
   ...local('services', ['dossiers', 'dossier_files', 'dossier_control_slips', 'dossier_counters', 'dossier_pauses', 'dossier_deadline_changes', 'dossier_letters', 'dossier_results'], { later: 'distributed' }),
   ...local('documents', ['documents', 'document_register_counters', 'document_handling', 'document_links'], { later: 'distributed' }),
   ...local('services', ['citizen_store_items'], { note: "a citizen's own files, keyed by user (a reference table), not by a province's case; no foreign key to a dossier" }),
