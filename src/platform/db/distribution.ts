@@ -34,6 +34,14 @@ export const DISTRIBUTED: TableClass[] = [
   { table: 'report_photos', module: 'reports' },
   { table: 'report_supporters', module: 'reports' },
   { table: 'report_history', module: 'reports', note: 'partitioned by month on at' },
+  { table: 'dossiers', module: 'services' },
+  { table: 'dossier_files', module: 'services' },
+  { table: 'dossier_control_slips', module: 'services', note: 'partitioned by month on at' },
+  { table: 'dossier_counters', module: 'services', note: "an agency's receipt numbers of a day" },
+  { table: 'dossier_pauses', module: 'services' },
+  { table: 'dossier_deadline_changes', module: 'services' },
+  { table: 'dossier_letters', module: 'services' },
+  { table: 'dossier_results', module: 'services' },
 ]
 
 export const REFERENCE: TableClass[] = [
@@ -61,7 +69,6 @@ export const LOCAL: LocalTable[] = [
   ...local('platform', ['notification_messages', 'notification_attempts', 'notification_dead_letters', 'notification_attachments', 'push_subscriptions']),
   ...local('identity', ['sessions', 'user_identities', 'api_clients']),
   ...local('reports', ['sms_inbound_messages']),
-  ...local('services', ['dossiers', 'dossier_files', 'dossier_control_slips', 'dossier_counters', 'dossier_pauses', 'dossier_deadline_changes', 'dossier_letters', 'dossier_results'], { later: 'distributed' }),
   ...local('documents', ['documents', 'document_register_counters', 'document_handling', 'document_links'], { later: 'distributed' }),
   ...local('services', ['citizen_store_items'], { note: "a citizen's own files, keyed by user (a reference table), not by a province's case; no foreign key to a dossier" }),
   ...local('services', ['project06_services', 'project06_targets', 'national_sync_changes', 'national_sync_attempts']),
