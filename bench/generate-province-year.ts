@@ -161,7 +161,7 @@ export async function generateProvinceYear(db: Db, opts: GenerateYearOptions = {
         from numbered returning agency_code, register_year, number)
       insert into document_register_counters (agency_code, direction, year, last)
         select agency_code, 'incoming', register_year, max(number) from ins group by 1, 3
-      on conflict (agency_code, direction, year) do update set last = greatest(document_register_counters.last, excluded.last)`.execute(c)
+      on conflict (agency_code, direction, year, province_code) do update set last = greatest(document_register_counters.last, excluded.last)`.execute(c)
   }))
 
   if (audit) {

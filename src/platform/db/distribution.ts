@@ -42,6 +42,10 @@ export const DISTRIBUTED: TableClass[] = [
   { table: 'dossier_deadline_changes', module: 'services' },
   { table: 'dossier_letters', module: 'services' },
   { table: 'dossier_results', module: 'services' },
+  { table: 'documents', module: 'documents' },
+  { table: 'document_register_counters', module: 'documents' },
+  { table: 'document_handling', module: 'documents' },
+  { table: 'document_links', module: 'documents' },
 ]
 
 export const REFERENCE: TableClass[] = [
@@ -69,7 +73,6 @@ export const LOCAL: LocalTable[] = [
   ...local('platform', ['notification_messages', 'notification_attempts', 'notification_dead_letters', 'notification_attachments', 'push_subscriptions']),
   ...local('identity', ['sessions', 'user_identities', 'api_clients']),
   ...local('reports', ['sms_inbound_messages']),
-  ...local('documents', ['documents', 'document_register_counters', 'document_handling', 'document_links'], { later: 'distributed' }),
   ...local('services', ['citizen_store_items'], { note: "a citizen's own files, keyed by user (a reference table), not by a province's case; no foreign key to a dossier" }),
   ...local('services', ['project06_services', 'project06_targets', 'national_sync_changes', 'national_sync_attempts']),
   ...local('exchange', ['exchange_message_log'], { later: 'distributed', note: 'by the calling province node; owned by the exchange module, changed there in a later step' }),
