@@ -16,8 +16,8 @@
 // which are created for those months first.
 //
 // 1× sizes (per province, scale 1) and why: see docs/scaling.md "Generator". --provinces N
-// multiplies every count (one database holds what N provinces would; the schema has no province
-// column yet), --scale F multiplies again.
+// multiplies every count (one database holds what N provinces would, all under the one province
+// of PROVINCE_CODE: the rows take province_code from the connection), --scale F multiplies again.
 //
 //   npx tsx bench/generate-province-year.ts --database URL [--provinces 1] [--scale 1] [--no-audit]
 import { sql } from 'kysely'
