@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { sql } from 'kysely'
-import type { Database } from './database.ts'
+import pg from 'pg'
+import { checkProvinceCode, openDatabase, type Database } from './database.ts'
 import { citusScript, DISTRIBUTED, DISTRIBUTION_COLUMN, LOCAL, placements, REFERENCE, type Placement } from './distribution.ts'
 import { migrate } from './migrate.ts'
 import { PLATFORM_MIGRATIONS } from '../runtime.ts'
@@ -126,4 +127,39 @@ test('the Citus script creates every reference and distributed table once, coloc
   const lines = script.split('\n')
   const lastRef = Math.max(...REFERENCE.map((t) => lines.findIndex((l) => l.includes(`('${t.table}')`))))
   assert.ok(lastRef < lines.findIndex((l) => l.includes('create_distributed_table')), 'reference tables first')
+})
+
+test('the province comes from the connection: the setting, the database default for ad-hoc clients, and the rows written', async () => {
+  const db = database.db
+  assert.equal((await sql<{ p: string }>`select current_setting('hoaban.province_code') as p`.execute(db)).rows[0].p, database.provinceCode)
+  // migrate made it the database's default, for clients that do not set it (psql).
+  const { rows } = await sql<{ c: string[] }>`select s.setconfig as c from pg_db_role_setting s
+    where s.setrole = 0 and s.setdatabase = (select oid from pg_database where datname = current_database())`.execute(db)
+  assert.ok(rows[0]?.c.includes(`hoaban.province_code=${database.provinceCode}`), JSON.stringify(rows))
+  assert.throws(() => checkProvinceCode("11'; drop table reports; --"), /PROVINCE_CODE/)
+  assert.throws(() => checkProvinceCode(''), /PROVINCE_CODE/)
+  const url = process.env.TEST_DATABASE_URL
+  if (!url) return // PGlite is one connection in one process: the rest needs a second connection.
+  const u = new URL(url)
+  u.pathname = `/${(await sql<{ d: string }>`select current_database() as d`.execute(db)).rows[0].d}`
+  // A plain client, as psql would connect: gets the database default.
+  const plain = new pg.Client({ connectionString: u.toString() })
+  await plain.connect()
+  try {
+    assert.equal((await plain.query(`select current_setting('hoaban.province_code') as p`)).rows[0].p, database.provinceCode)
+  } finally {
+    await plain.end()
+  }
+  // Another installation's node on the same database writes its own province's rows.
+  const other = await openDatabase({ databaseUrl: u.toString(), dataDir: '', provinceCode: '12', poolSize: 1 })
+  try {
+    assert.equal(other.provinceCode, '12')
+    // The same agency and day in two provinces: two counters (the key includes province_code).
+    await sql`insert into dossier_counters (agency_code, day, last) values ('test.agency', '20990101', 7)`.execute(other.db)
+    await sql`insert into dossier_counters (agency_code, day, last) values ('test.agency', '20990101', 3)`.execute(db)
+    const got = (await sql<{ province_code: string; last: number }>`select province_code, last from dossier_counters where day = '20990101' order by province_code`.execute(db)).rows
+    assert.deepEqual(got, [{ province_code: database.provinceCode, last: 3 }, { province_code: '12', last: 7 }])
+  } finally {
+    await other.close()
+  }
 })
