@@ -127,7 +127,7 @@ export async function generateDossiers(db: Db, count: number, opts: GenerateOpti
     await sql`insert into dossier_counters (agency_code, day, last)
       select d.unit_code, split_part(substring(d.code from length(d.unit_code) + 2), '-', 1), max(split_part(substring(d.code from length(d.unit_code) + 2), '-', 2)::int)
       from dossiers d where d.id > ${firstId}::bigint group by 1, 2
-      on conflict (agency_code, day) do update set last = greatest(dossier_counters.last, excluded.last)`.execute(c)
+      on conflict (agency_code, day, province_code) do update set last = greatest(dossier_counters.last, excluded.last)`.execute(c)
     await sql`reset synchronous_commit`.execute(c)
     return { inserted: count, nextIndex: start + count, ms: performance.now() - t0 }
   })

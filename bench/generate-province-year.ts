@@ -16,8 +16,8 @@
 // which are created for those months first.
 //
 // 1× sizes (per province, scale 1) and why: see docs/scaling.md "Generator". --provinces N
-// multiplies every count (one database holds what N provinces would; the schema has no province
-// column yet), --scale F multiplies again.
+// multiplies every count (one database holds what N provinces would, all under the one province
+// of PROVINCE_CODE: the rows take province_code from the connection), --scale F multiplies again.
 //
 //   npx tsx bench/generate-province-year.ts --database URL [--provinces 1] [--scale 1] [--no-audit]
 import { sql } from 'kysely'
@@ -161,7 +161,7 @@ export async function generateProvinceYear(db: Db, opts: GenerateYearOptions = {
         from numbered returning agency_code, register_year, number)
       insert into document_register_counters (agency_code, direction, year, last)
         select agency_code, 'incoming', register_year, max(number) from ins group by 1, 3
-      on conflict (agency_code, direction, year) do update set last = greatest(document_register_counters.last, excluded.last)`.execute(c)
+      on conflict (agency_code, direction, year, province_code) do update set last = greatest(document_register_counters.last, excluded.last)`.execute(c)
   }))
 
   if (audit) {

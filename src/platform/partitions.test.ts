@@ -51,7 +51,7 @@ describe('month partitions', () => {
     await database.db.transaction().execute((tx) => appendAudit(tx, { actor: 'system', action: 'test.future', entityType: 'test', entityId: 'f' }, at))
     assert.equal(await partitionOf(at), `audit_log_p${month(at)}`)
     assert.deepEqual(await ensureMonthPartitions(database.db, later), Object.fromEntries((await monthPartitionedTables(database.db)).map((t) => [t, 0])))
-    assert.deepEqual(await verifyAuditChain(database.db), { ok: true, rows: 1 })
+    assert.deepEqual(await verifyAuditChain(database.db), { ok: true, rows: 1, provinces: [{ province: '11', ok: true, rows: 1 }] })
   })
 
   test('a month beyond the created ones goes to default; the job then skips that month instead of failing', async () => {
@@ -62,7 +62,7 @@ describe('month partitions', () => {
     assert.equal(created.audit_log, 3) // the three months before `far`; far's month holds default rows
     assert.equal((await sql<{ r: string | null }>`select to_regclass(${`audit_log_p${month(far)}`})::text as r`.execute(database.db)).rows[0].r, null)
     assert.equal(await partitionOf(far), 'audit_log_default')
-    assert.deepEqual(await verifyAuditChain(database.db), { ok: true, rows: 2 })
+    assert.deepEqual(await verifyAuditChain(database.db), { ok: true, rows: 2, provinces: [{ province: '11', ok: true, rows: 2 }] })
   })
 
   test('two nodes creating the same months at once both succeed and create each partition once', async () => {

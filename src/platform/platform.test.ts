@@ -41,7 +41,9 @@ describe('audit log', () => {
     await Promise.all(
       Array.from({ length: 10 }, (_, i) => database.db.transaction().execute((tx) => appendAudit(tx, { actor: 'system', action: 'test.concurrent', entityType: 'test', entityId: `c${i}` }))),
     )
-    assert.deepEqual(await verifyAuditChain(database.db), { ok: true, rows: 15 })
+    const r = await verifyAuditChain(database.db)
+    assert.deepEqual({ ok: r.ok, rows: r.rows }, { ok: true, rows: 15 })
+    assert.deepEqual(r.provinces, [{ province: '11', ok: true, rows: 15 }])
   })
 
   test('the table refuses updates and deletes', async () => {
@@ -59,6 +61,80 @@ describe('audit log', () => {
     assert.equal(r.ok, false)
     assert.equal(r.firstBroken?.id, id)
     assert.match(r.firstBroken!.reason, /altered/)
+  })
+})
+
+describe('audit log: one chain per province', () => {
+  // A database of its own: the tampering test above leaves the shared one broken on purpose.
+  let db2: Database
+  before(async () => {
+    db2 = await openTestDatabase()
+    await migrate(db2, [PLATFORM_MIGRATIONS])
+  })
+  after(async () => {
+    await db2?.close()
+  })
+  const appendAs = (province: string | undefined, i: number) =>
+    db2.db.transaction().execute(async (tx) => {
+      if (province) await sql`select set_config('hoaban.province_code', ${province}, true)`.execute(tx)
+      return appendAudit(tx, { actor: 'system', action: 'test.province', entityType: 'test', entityId: `${province ?? 'default'}-${i}` })
+    })
+
+  test('rows of two provinces interleaved, some concurrent: each chain verifies on its own', async () => {
+    for (let i = 0; i < 6; i++) await appendAs(i % 2 ? '12' : undefined, i)
+    await Promise.all(Array.from({ length: 8 }, (_, i) => appendAs(i % 2 ? '12' : '11', 100 + i)))
+    const rows = (await sql<{ province_code: string; id: string; prev_hash: string; hash: string }>`
+      select a.province_code, a.id::text as id, a.prev_hash, a.hash from audit_log a order by a.id`.execute(db2.db)).rows
+    assert.deepEqual([...new Set(rows.slice(0, 6).map((r) => r.province_code))], ['11', '12'])
+    // Each province's first row starts from the genesis, and its next row follows its own predecessor.
+    for (const p of ['11', '12']) {
+      const mine = rows.filter((r) => r.province_code === p)
+      assert.equal(mine.length, 7)
+      assert.equal(mine[0].prev_hash, '0'.repeat(64))
+      for (let i = 1; i < mine.length; i++) assert.equal(mine[i].prev_hash, mine[i - 1].hash)
+    }
+    const r = await verifyAuditChain(db2.db)
+    assert.equal(r.ok, true)
+    assert.equal(r.rows, 14)
+    assert.deepEqual(r.provinces, [{ province: '11', ok: true, rows: 7 }, { province: '12', ok: true, rows: 7 }])
+  })
+
+  test('tampering in one province is found there, the other chain still verifies', async () => {
+    const id = (await sql<{ id: string }>`select a.id::text as id from audit_log a where a.province_code = '12' order by a.id limit 1 offset 3`.execute(db2.db)).rows[0].id
+    await sql`alter table audit_log disable trigger audit_log_append_only`.execute(db2.db)
+    await sql`update audit_log set actor = 'mallory' where id = ${id}::bigint`.execute(db2.db)
+    await sql`alter table audit_log enable trigger audit_log_append_only`.execute(db2.db)
+    const r = await verifyAuditChain(db2.db)
+    assert.equal(r.ok, false)
+    assert.deepEqual(r.firstBroken, { id, reason: 'hash does not match the row content (the row was altered)', province: '12' })
+    assert.deepEqual(r.provinces[0], { province: '11', ok: true, rows: 7 })
+    assert.equal(r.provinces[1].ok, false)
+    assert.equal(r.provinces[1].rows, 4)
+  })
+
+  test('a row moved to another province breaks both chains', async () => {
+    for (let i = 0; i < 4; i++) await appendAs(i % 2 ? '14' : '13', 200 + i)
+    const id = (await sql<{ id: string }>`select a.id::text as id from audit_log a where a.province_code = '13' order by a.id limit 1`.execute(db2.db)).rows[0].id
+    await sql`alter table audit_log disable trigger audit_log_append_only`.execute(db2.db)
+    await sql`update audit_log set province_code = '14' where id = ${id}::bigint`.execute(db2.db)
+    await sql`alter table audit_log enable trigger audit_log_append_only`.execute(db2.db)
+    const r = await verifyAuditChain(db2.db)
+    const by = Object.fromEntries(r.provinces.map((p) => [p.province, p]))
+    assert.equal(by['11'].ok, true)
+    assert.equal(by['13'].ok, false)
+    assert.equal(by['14'].ok, false)
+    assert.match(by['13'].firstBroken!.reason, /prev_hash/)
+  })
+
+  test('a connection whose setting is not a province code cannot write a row', async () => {
+    await assert.rejects(
+      db2.db.transaction().execute(async (tx) => {
+        await sql`select set_config('hoaban.province_code', '', true)`.execute(tx)
+        await appendAudit(tx, { actor: 'system', action: 'test.none', entityType: 'test', entityId: 'x' })
+      }),
+      /audit_log_province_code_check/,
+    )
+    assert.equal((await sql<{ n: number }>`select count(*)::int as n from audit_log where entity_id = 'x'`.execute(db2.db)).rows[0].n, 0)
   })
 })
 

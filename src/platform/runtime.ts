@@ -39,8 +39,9 @@ export interface StartOptions {
 export async function createPlatform(opts: StartOptions): Promise<Platform> {
   const { config, modules } = opts
   const log = opts.logger ?? pino({ level: config.logLevel })
-  const database = opts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, recover: process.env.RECOVER_DATA_DIR === '1' }))
+  const database = opts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, recover: process.env.RECOVER_DATA_DIR === '1', provinceCode: config.provinceCode }))
   try {
+    if (database.provinceCode !== config.provinceCode) throw new Error(`The database connections carry province ${database.provinceCode} but PROVINCE_CODE is ${config.provinceCode}`)
     const sources = [PLATFORM_MIGRATIONS, ...modules.filter((m) => m.migrations).map((m) => ({ module: m.name, dir: m.migrations! }))]
     const applied = await migrate(database, sources)
     if (applied.length) log.info({ applied }, 'migrations applied')

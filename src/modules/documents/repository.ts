@@ -99,7 +99,7 @@ export function checkLink(link: { kind: string; ref: string }): void {
 export async function nextRegisterNumber(tx: Db, agencyCode: string, direction: Direction, year: number): Promise<number> {
   const { rows } = await sql<{ last: number }>`insert into document_register_counters (agency_code, direction, year, last)
     values (${agencyCode}, ${direction}, ${year}, 1)
-    on conflict (agency_code, direction, year) do update set last = document_register_counters.last + 1
+    on conflict (agency_code, direction, year, province_code) do update set last = document_register_counters.last + 1
     returning last`.execute(tx)
   return rows[0].last
 }

@@ -10,6 +10,8 @@ export type Db = Kysely<any>
 export interface Database {
   db: Db
   kind: 'pglite' | 'postgres'
+  /** The province every connection carries as `hoaban.province_code` (OpenOptions.provinceCode). */
+  provinceCode: string
   /**
    * Runs a multi-statement SQL script (a migration) inside the given transaction. PostgreSQL
    * takes it as one simple query; PGlite needs its exec() (its query() is a prepared statement),
@@ -51,12 +53,29 @@ export interface OpenOptions {
    * e.g. behind a PgBouncer in transaction mode older than 1.21, which cannot carry them).
    */
   prepare?: boolean
+  /**
+   * GSO code of the province this installation serves (default PROVINCE_CODE, else `11`, Điện
+   * Biên). Every connection carries it as the setting `hoaban.province_code`, which the
+   * `province_code` column defaults of the distributed tables read (docs/scaling.md,
+   * "Distribution key (Citus)").
+   */
+  provinceCode?: string
+}
+
+/** The custom setting every connection carries: the province its rows belong to. */
+export const PROVINCE_SETTING = 'hoaban.province_code'
+
+/** Checks a province code before it goes into a connection option or a SQL literal. */
+export function checkProvinceCode(code: string): string {
+  if (!/^[0-9]{2,3}$/.test(code)) throw new Error(`PROVINCE_CODE must be the province's GSO code (2–3 digits), got "${code}"`)
+  return code
 }
 
 /** Opens PostgreSQL (DATABASE_URL) or the embedded PGlite database with PostGIS. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.prepare ?? !['0', 'false', 'no', 'off'].includes((process.env.DATABASE_PREPARE ?? '').toLowerCase()))
-  return openPGlite(opts.dataDir, opts.recover ?? false)
+  const province = checkProvinceCode(opts.provinceCode ?? (process.env.PROVINCE_CODE || '11'))
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.prepare ?? !['0', 'false', 'no', 'off'].includes((process.env.DATABASE_PREPARE ?? '').toLowerCase()), province)
+  return openPGlite(opts.dataDir, opts.recover ?? false, province)
 }
 
 /**
@@ -78,8 +97,11 @@ class PreparingClient extends pg.Client {
   }
 }
 
-async function openPostgres(url: string, max: number, prepare: boolean): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, ...(prepare ? { Client: PreparingClient } : {}) })
+async function openPostgres(url: string, max: number, prepare: boolean, province: string): Promise<Database> {
+  // The province travels in the start-up packet (no extra round trip per connection). An
+  // `options` parameter in DATABASE_URL replaces it; the database default set at migrate
+  // (`alter database … set hoaban.province_code`, see migrate.ts) then still applies.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, options: `-c ${PROVINCE_SETTING}=${province}`, ...(prepare ? { Client: PreparingClient } : {}) })
   // A dropped idle connection (server restart) must not crash the process.
   pool.on('error', () => {})
   // A connection that dies while checked out (mid-transaction, between queries) emits 'error' on
@@ -88,10 +110,10 @@ async function openPostgres(url: string, max: number, prepare: boolean): Promise
   pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   await sql`select 1`.execute(db)
-  return { db, kind: 'postgres', execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
+  return { db, kind: 'postgres', provinceCode: province, execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
 }
 
-async function openPGlite(dataDir: string, recover: boolean): Promise<Database> {
+async function openPGlite(dataDir: string, recover: boolean, province: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite')
   const { postgis } = await import('@electric-sql/pglite-postgis')
   const { KyselyPGlite } = await import('kysely-pglite')
@@ -116,11 +138,14 @@ async function openPGlite(dataDir: string, recover: boolean): Promise<Database> 
     if (!inMemory) rmSync(lockFile, { force: true })
     throw new Error(`Could not open the embedded database in ${pgDir}: ${(err as Error).message}. Restore it from a backup or move it away to start empty.`)
   }
+  // PGlite is one connection: a session setting covers every later statement.
+  await client.exec(`set ${PROVINCE_SETTING} = '${province}'`)
   const db = new Kysely<any>({ dialect: serializedDialect(new KyselyPGlite(client).dialect) })
   let closed = false
   return {
     db,
     kind: 'pglite',
+    provinceCode: province,
     async execScript(_tx, text) {
       await client.exec(text)
     },

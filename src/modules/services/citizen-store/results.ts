@@ -33,7 +33,7 @@ export async function keepSignedResult(tx: Db, d: DossierRow, file: { name: stri
   await sql`insert into dossier_results (dossier_id, owner_user_id, title, document_symbol, original_name, stored_name, mime, bytes, sha256, signed_upload, resolved_at)
     values (${d.id}::bigint, ${d.applicant_user_id}::uuid, ${resultTitle(d)}, ${symbol}, ${file.name.slice(0, 255)}, ${stored_name}, 'application/pdf',
       ${file.data.length}, ${sha256}, true, ${now.toISOString()})
-    on conflict (dossier_id) do nothing`.execute(tx)
+    on conflict (dossier_id, province_code) do nothing`.execute(tx)
 }
 
 /**
@@ -49,7 +49,7 @@ export async function deliverResultToStore(tx: Db, d: DossierRow, now: Date): Pr
   await sql`insert into dossier_results (dossier_id, owner_user_id, title, document_symbol, original_name, stored_name, mime, bytes, sha256, signed_upload, resolved_at, returned_at)
     values (${d.id}::bigint, ${d.applicant_user_id}::uuid, ${resultTitle(d)}, ${d.result_document_symbol}, ${`${d.code}-ket-qua.pdf`}, null,
       'application/pdf', null, null, false, ${(d.resolved_at ?? now).toISOString()}, ${now.toISOString()})
-    on conflict (dossier_id) do update set returned_at = excluded.returned_at, owner_user_id = excluded.owner_user_id`.execute(tx)
+    on conflict (dossier_id, province_code) do update set returned_at = excluded.returned_at, owner_user_id = excluded.owner_user_id`.execute(tx)
   return true
 }
 

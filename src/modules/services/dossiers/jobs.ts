@@ -32,7 +32,7 @@ export async function runDeadlineWarnings(db: Db, now: Date, limit = 200): Promi
       const proposed = cal.addWorkingDays(base, APOLOGY_EXTRA_WORKING_DAYS)
       const { rows: drafted } = await sql`insert into dossier_letters (dossier_id, kind, proposed_due, created_at)
         values (${id}::bigint, 'apology', ${proposed.toISOString()}, ${now.toISOString()})
-        on conflict (dossier_id, kind) do nothing returning id`.execute(tx)
+        on conflict (dossier_id, kind, province_code) do nothing returning id`.execute(tx)
       if (drafted.length) await publishEvent(tx, 'dossier.apology_drafted', { code: d.code, unit_code: d.unit_code, proposed_due: proposed.toISOString() })
       await appendAudit(tx, { actor: 'system', action: 'dossier.deadline_warning', entityType: 'dossier', entityId: d.code, data: { due_at: d.due_at.toISOString(), apology_drafted: drafted.length > 0 } }, now)
       n++

@@ -25,6 +25,6 @@ export const DOSSIER_CODE_PATTERN = '^[0-9A-Za-z.]{1,32}-[0-9]{6}-[0-9]{4,}$'
 export async function nextDossierCode(tx: Db, agency: string, at: Date): Promise<string> {
   const day = vietnamDay(at)
   const { rows } = await sql<{ last: number }>`insert into dossier_counters (agency_code, day, last) values (${agency}, ${day}, 1)
-    on conflict (agency_code, day) do update set last = dossier_counters.last + 1 returning last`.execute(tx)
+    on conflict (agency_code, day, province_code) do update set last = dossier_counters.last + 1 returning last`.execute(tx)
   return formatDossierCode(agency, day, rows[0].last)
 }
