@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../../platform/storage/atomic-write.ts'
 
 export const MAX_FILE_BYTES = 20 * 1_048_576
 const MAX_EXTRACTED_CHARS = 1_000_000
@@ -23,7 +24,8 @@ export function documentFilePath(uploadDir: string, sha256: string): string {
 
 /**
  * Stores the bytes untouched, content-addressed (the same file twice is stored once). Written to
- * a temporary name and renamed, so a reader never sees half a file; call before the transaction
+ * a temporary name, flushed to disk and renamed (writeFileAtomic), so a reader never sees half a
+ * file and a committed row never points at a file lost in a power cut; call before the transaction
  * that records it (a rolled-back registration leaves an unreferenced file, which is harmless).
  */
 export async function storeDocumentFile(uploadDir: string, file: { name: string; mime: string; data: Buffer }): Promise<StoredFile> {
@@ -32,14 +34,7 @@ export async function storeDocumentFile(uploadDir: string, file: { name: string;
   const exists = await stat(path).then((s) => s.size === file.data.length, () => false)
   if (!exists) {
     await mkdir(join(uploadDir, 'documents', sha256.slice(0, 2)), { recursive: true })
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-    try {
-      await writeFile(tmp, file.data)
-      await rename(tmp, path)
-    } catch (err) {
-      await rm(tmp, { force: true })
-      throw err
-    }
+    await writeFileAtomic(path, file.data, { contentAddressed: true })
   }
   return { name: file.name.slice(0, 255) || 'document', mime: file.mime.slice(0, 100) || 'application/octet-stream', size: file.data.length, sha256 }
 }
