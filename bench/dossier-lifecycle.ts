@@ -6,7 +6,7 @@
 //   npx tsx bench/dossier-lifecycle.ts [seconds] [preload list, e.g. 0,100000,1000000] [concurrency] [units]
 // (units: how many communes the workers spread over, one officer each; default 1)
 // BENCH_SERVERS=N starts N server processes on the same database, workers spread over them.
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,6 +16,7 @@ import { openDatabase, type Db } from '../src/platform/db/database.ts'
 import { createTestUser, type TestUser } from '../src/modules/identity/test-factories.ts'
 import { startServerProcess } from '../src/platform/testing/server-process.ts'
 import { generateDossiers } from './dossier-generator.ts'
+import { postgresPids, procCpuUs } from './lib/processes.ts'
 
 /** Birth registration: commune level, no fee, fully online; needs to_khai and giay_chung_sinh. */
 const PROCEDURE = '1.001193'
@@ -56,16 +57,6 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
 }
 
-/** CPU seconds used so far by a process (utime + stime from /proc, 100 ticks per second). */
-function cpuOf(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-    return (Number(rest[11]) + Number(rest[12])) / 100
-  } catch {
-    return 0
-  }
-}
 /** Busy CPU seconds of the whole machine (all cores) so far, from /proc/stat. */
 function machineBusy(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
@@ -73,25 +64,6 @@ function machineBusy(): number {
   return (f.reduce((a, b) => a + b, 0) - idle) / 100
 }
 
-/**
- * Pids of every live `postgres` process (postmaster, backends, walwriter, autovacuum …), or with
- * `database`, only the backends connected to that database (their title names it): on a machine
- * shared with other work on the same PostgreSQL, the all-process figure includes their queries.
- */
-function postgresPids(database?: string): number[] {
-  const out: number[] = []
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue
-      if (database && !readFileSync(`/proc/${d}/cmdline`, 'utf8').split(/[\0 ]/).includes(database)) continue
-      out.push(Number(d))
-    } catch {
-      // gone
-    }
-  }
-  return out
-}
 
 /**
  * CPU used by all postgres processes over a window: samples every 250 ms and sums, per pid, the
@@ -103,7 +75,7 @@ function postgresCpuMeter(database?: string) {
   const last = new Map<number, number>()
   const sample = (initial: boolean) => {
     for (const pid of postgresPids(database)) {
-      const c = cpuOf(pid)
+      const c = procCpuUs(pid) / 1e6
       if (!first.has(pid)) first.set(pid, initial ? c : 0)
       last.set(pid, c)
     }
@@ -147,7 +119,7 @@ async function commitsSoFar(db: Db): Promise<number> {
 
 async function measure(serverUrls: string[], serverPids: number[], actors: Actors, seconds: number, concurrency: number, record: boolean, database?: string) {
   const bases = serverUrls.map((u) => new URL(u))
-  const serversCpu = () => serverPids.reduce((sum, pid) => sum + cpuOf(pid), 0)
+  const serversCpu = () => serverPids.reduce((sum, pid) => sum + procCpuUs(pid) / 1e6, 0)
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency * 2 })
   const lat: Record<Step, number[]> = { submit: [], receive: [], process: [], resolve: [], return: [] }
   let lifecycles = 0

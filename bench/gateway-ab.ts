@@ -5,47 +5,18 @@
 // of the gateway process over the window, asked over IPC).
 //   npx tsx bench/gateway-ab.ts <treeA> <treeB>      (log on PGlite; add BENCH_DATABASE_URL for PostgreSQL)
 //   GATEWAY_AB_ROUNDS=8 GATEWAY_AB_SECONDS=2 …
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
-
-const PROVIDER = `
-const http = require('node:http')
-const body = JSON.stringify({ id: 42, name: 'Nguyễn Văn A', unit: '11.SYT', items: Array.from({ length: 5 }, (_, i) => ({ i, ok: true })) })
-const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(body) }) })
-s.keepAliveTimeout = 60000
-s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })))
-process.on('SIGTERM', () => process.exit(0))
-`
-
-function firstLine(child: ChildProcess): Promise<Record<string, string>> {
-  return new Promise((res, rej) => {
-    let buf = ''
-    const on = (d: Buffer) => {
-      buf += d
-      const i = buf.indexOf('\n')
-      if (i >= 0) {
-        child.stdout!.off('data', on)
-        res(JSON.parse(buf.slice(0, i)))
-      }
-    }
-    child.stdout!.on('data', on)
-    child.once('exit', (c) => rej(new Error(`exited ${c}`)))
-  })
-}
-
-const cpu = (c: ChildProcess) => new Promise<number>((res) => {
-  c.once('message', (m) => res((m as { user: number; system: number }).user + (m as { user: number; system: number }).system))
-  c.send('cpu')
-})
+import { cpuOverIpc as cpu, ECHO_PROVIDER, firstLine, lineWith } from './lib/processes.ts'
 
 const [treeA, treeB] = process.argv.slice(2).map((p) => resolve(p))
 if (!treeA || !treeB) throw new Error('usage: gateway-ab.ts <treeA> <treeB>')
 const rounds = Number(process.env.GATEWAY_AB_ROUNDS ?? 8)
 const seconds = Number(process.env.GATEWAY_AB_SECONDS ?? 2)
-const provider = spawn(process.execPath, ['-e', PROVIDER], { stdio: ['ignore', 'pipe', 'inherit'] })
+const provider = spawn(process.execPath, ['-e', ECHO_PROVIDER], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
 const providerUrl = `http://127.0.0.1:${(await firstLine(provider)).port}`
 const dirs: string[] = []
 const start = (tree: string) => {
@@ -72,14 +43,7 @@ for (let k = 0; k < rounds; k++) {
 }
 const logs: unknown[] = []
 for (const g of gws) {
-  const line = new Promise<unknown>((res) => {
-    let buf = ''
-    g.stdout!.on('data', (d) => {
-      buf += d
-      const l = buf.split('\n').find((x) => x.includes('"logged"'))
-      if (l) res(JSON.parse(l))
-    })
-  })
+  const line = lineWith(g, '"logged"')
   g.kill('SIGTERM')
   logs.push(await line)
 }

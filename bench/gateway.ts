@@ -14,23 +14,22 @@
 // Processes: the providers, the bare proxies, the platform (gateway) and this one (the load).
 // Throughput: autocannon, 10 connections. Latency: sequential requests timed with
 // performance.now() (autocannon's histogram is in whole milliseconds, too coarse for 1 ms).
+// GATEWAY_BENCH_PIN=1 places the processes as on the LGSP, where the gateway is its own machine:
+// core 0 holds the callers' load generator (this process), the providers and the agency's
+// PostgreSQL backends; core 1 holds the gateway (and the bare proxies) with its log's PostgreSQL
+// backends. The direct calls run on core 0 alone, the proxied ones on core 0 plus the gateway's
+// core, so the ratio says whether the gateway, given its own core, holds the provider back.
+// Without it every process floats over the same 2 cores (the gateway's CPU is taken from the
+// provider and the load generator: a CPU split, not the gateway's capacity).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { Pool } from 'undici'
+import { cpuOverIpc as cpu, ECHO_PROVIDER, firstLine, lineWith, pinToCores, postgresPids, procCpuUs, spawnJs } from './lib/processes.ts'
 
-const PROVIDER = `
-const http = require('node:http')
-const body = JSON.stringify({ id: 42, name: 'Nguyễn Văn A', unit: '11.SYT', items: Array.from({ length: 5 }, (_, i) => ({ i, ok: true })) })
-const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(body) }) })
-s.keepAliveTimeout = 60000
-s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })))
-process.on('SIGTERM', () => process.exit(0))
-process.on('message', () => process.send(process.cpuUsage()))
-`
 
 // The floor for any proxy in Node: a bare node:http reverse proxy (keep-alive agent, no checks,
 // no log) that reads each request and response and writes them again. Measured in the same run.
@@ -93,11 +92,7 @@ async function agency(): Promise<void> {
   const pids: number[] = []
   for (const c of clients) pids.push(Number((await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid))
   for (const c of clients) c.release()
-  const backendCpuUs = () => pids.reduce((sum, pid) => {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ')
-    return sum + (Number(f[11]) + Number(f[12])) * 10_000 // utime + stime, clock ticks of 10 ms
-  }, 0)
+  const backendCpuUs = () => pids.reduce((sum, pid) => sum + procCpuUs(pid), 0)
   const text = 'select * from agency_citizen where id = $1'
   const server = createServer((req, res) => {
     req.resume()
@@ -163,7 +158,7 @@ async function serve(): Promise<void> {
   await platform.app.listen({ port: 0, host: '127.0.0.1' })
   process.on('message', () => process.send!(process.cpuUsage()))
   const port = (platform.app.server.address() as { port: number }).port
-  console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, key: apiKey, db: scratch ? 'postgres' : 'pglite' }))
+  console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, key: apiKey, db: scratch ? 'postgres' : 'pglite', database: scratch ? `hb_bench_gateway_${process.pid}` : '' }))
   process.once('SIGTERM', async () => {
     await platform.app.close()
     await exchangeRuntime(platform.ctx).log.flush()
@@ -179,29 +174,7 @@ async function serve(): Promise<void> {
   })
 }
 
-function firstLine(child: ChildProcess): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    const on = (d: Buffer) => {
-      buf += d
-      const i = buf.indexOf('\n')
-      if (i >= 0) {
-        child.stdout!.off('data', on)
-        resolve(JSON.parse(buf.slice(0, i)))
-      }
-    }
-    child.stdout!.on('data', on)
-    child.once('exit', (c) => reject(new Error(`exited ${c}`)))
-  })
-}
 
-/** user+system CPU µs of a child process, asked over IPC. */
-function cpu(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve((m as { user: number; system: number }).user + (m as { user: number; system: number }).system))
-    child.send('cpu')
-  })
-}
 
 /** A path per request: a fixed one, or a new one drawn for every request (autocannon's setupRequest). */
 type PathFn = string | (() => string)
@@ -229,15 +202,12 @@ async function latency(origin: string, path: PathFn, headers: Record<string, str
   return { n, p50: q(0.5), p95: q(0.95), p99: q(0.99) }
 }
 
-function spawnJs(code: string, env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['-e', code], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
-}
 
 /**
  * One provider scenario: the provider called directly, through /gw/ and through the bare proxy,
  * one after the other with the same load (2 cores shared: never at once).
  */
-async function scenario(s: { provider: ChildProcess; providerOrigin: string; bare: ChildProcess; bareOrigin: string; gateway: ChildProcess; gwOrigin: string; gwPrefix: string; path: (draw: boolean) => PathFn; key: Record<string, string>; seconds: number; connections: number }) {
+async function scenario(s: { provider: ChildProcess; providerOrigin: string; bare: ChildProcess; bareOrigin: string; gateway: ChildProcess; gwOrigin: string; gwPrefix: string; path: (draw: boolean) => PathFn; key: Record<string, string>; seconds: number; connections: number; gatewayDbCpu: () => number; place: () => void }) {
   const { seconds, connections } = s
   const n = seconds * 400
   const direct = s.path(true)
@@ -248,11 +218,15 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   await throughput(s.gwOrigin, proxied, s.key, 2, connections)
   const latDirect = await latency(s.providerOrigin, direct, {}, n)
   const latGateway = await latency(s.gwOrigin, proxied, s.key, n)
+  // pools have opened their connections by now: (re)place their database backends on their cores
+  s.place()
   const p0 = await cpu(s.provider)
   const tDirect = await throughput(s.providerOrigin, direct, {}, seconds, connections)
   const p1 = await cpu(s.provider)
   const g0 = await cpu(s.gateway)
+  const d0 = s.gatewayDbCpu()
   const tGateway = await throughput(s.gwOrigin, proxied, s.key, seconds, connections)
+  const d1 = s.gatewayDbCpu()
   const g1 = await cpu(s.gateway)
   const p2 = await cpu(s.provider)
   // The floor: a bare node:http proxy to the same provider, no checks and no log.
@@ -263,26 +237,34 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   return {
     latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },
     throughput: { direct: tDirect, gateway: tGateway, bareProxy: tBare, ratio: tGateway.rps / tDirect.rps, bareRatio: tBare.rps / tDirect.rps },
-    // CPU µs per request: the provider's own (direct run), the gateway process's and the bare proxy's.
-    cpu_us_per_request: { provider: (p1 - p0) / tDirect.total, gateway: (g1 - g0) / tGateway.total, providerWhenProxied: (p2 - p1) / tGateway.total, bareProxy: (b1 - b0) / tBare.total },
+    // CPU µs per request: the provider's own (direct run), the gateway process's, its log
+    // database's backends (PostgreSQL only; in process with PGlite) and the bare proxy's.
+    cpu_us_per_request: { provider: (p1 - p0) / tDirect.total, gateway: (g1 - g0) / tGateway.total, gatewayDb: (d1 - d0) / tGateway.total, providerWhenProxied: (p2 - p1) / tGateway.total, bareProxy: (b1 - b0) / tBare.total },
   }
 }
 
-export async function runGatewayBench(opts: { seconds?: number; connections?: number } = {}) {
+export async function runGatewayBench(opts: { seconds?: number; connections?: number; pin?: boolean } = {}) {
   const seconds = opts.seconds ?? 5
   const connections = opts.connections ?? 10
+  const pin = opts.pin ?? false
+  // Callers and providers on core 0, the gateway on core 1 (see the header); children inherit.
+  const SERVICE_SIDE = '0'
+  const GATEWAY_SIDE = '1'
+  if (pin) pinToCores(process.pid, SERVICE_SIDE)
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-bench-gw-'))
   const children: ChildProcess[] = []
   const agencyServer = process.env.AGENCY_DATABASE_URL ?? process.env.BENCH_DATABASE_URL
   const { createScratchDatabase } = await import('../src/platform/testing/scratch-database.ts')
-  const agencyDb = agencyServer ? await createScratchDatabase(agencyServer, `hb_bench_agency_${process.pid}`) : undefined
+  const agencyDbName = `hb_bench_agency_${process.pid}`
+  const agencyDb = agencyServer ? await createScratchDatabase(agencyServer, agencyDbName) : undefined
   let gateway: ChildProcess | undefined
   try {
-    const provider = spawnJs(PROVIDER)
+    const provider = spawnJs(ECHO_PROVIDER)
     children.push(provider)
     const { port } = await firstLine(provider)
     const providerUrl = `http://127.0.0.1:${port}`
     const bare = spawnJs(BARE_PROXY, { UPSTREAM_HOST: '127.0.0.1', UPSTREAM_PORT: String(port) })
+    if (pin) pinToCores(bare.pid!, GATEWAY_SIDE)
     children.push(bare)
     const bareUrl = `http://127.0.0.1:${(await firstLine(bare)).port}`
     let agencyProc: { proc: ChildProcess; url: string; bare: ChildProcess; bareUrl: string } | undefined
@@ -294,37 +276,40 @@ export async function runGatewayBench(opts: { seconds?: number; connections?: nu
       children.push(proc)
       const aport = (await firstLine(proc)).port
       const abare = spawnJs(BARE_PROXY, { UPSTREAM_HOST: '127.0.0.1', UPSTREAM_PORT: String(aport) })
+      if (pin) pinToCores(abare.pid!, GATEWAY_SIDE)
       children.push(abare)
       agencyProc = { proc, url: `http://127.0.0.1:${aport}`, bare: abare, bareUrl: `http://127.0.0.1:${(await firstLine(abare)).port}` }
     }
     gateway = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', fileURLToPath(import.meta.url), 'serve'], {
       env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, AGENCY_URL: agencyProc?.url ?? '', EXCHANGE_NODE: 'bench' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     })
+    if (pin) pinToCores(gateway.pid!, GATEWAY_SIDE)
     const gw = await firstLine(gateway)
     const key = { 'x-exchange-key': gw.key }
-    const echo = await scenario({ provider, providerOrigin: providerUrl, bare, bareOrigin: bareUrl, gateway, gwOrigin: gw.url, gwPrefix: '/gw/SYT/patients', path: () => '/records/42', key, seconds, connections })
+    // The log database's backends (PostgreSQL): metered as the gateway's, placed on its core.
+    const gatewayDbCpu = () => (gw.database ? postgresPids(gw.database).reduce((sum, p) => sum + procCpuUs(p), 0) : 0)
+    const place = () => {
+      if (!pin) return
+      if (gw.database) for (const p of postgresPids(gw.database)) pinToCores(p, GATEWAY_SIDE)
+      if (agencyDb) for (const p of postgresPids(agencyDbName)) pinToCores(p, SERVICE_SIDE)
+    }
+    const common = { gateway, gwOrigin: gw.url, key, seconds, connections, gatewayDbCpu, place }
+    const echo = await scenario({ ...common, provider, providerOrigin: providerUrl, bare, bareOrigin: bareUrl, gwPrefix: '/gw/SYT/patients', path: () => '/records/42' })
     const agencyResult = agencyProc
       ? await scenario({
-        provider: agencyProc.proc, providerOrigin: agencyProc.url, bare: agencyProc.bare, bareOrigin: agencyProc.bareUrl, gateway, gwOrigin: gw.url, gwPrefix: '/gw/CA/citizens', key, seconds, connections,
+        ...common, provider: agencyProc.proc, providerOrigin: agencyProc.url, bare: agencyProc.bare, bareOrigin: agencyProc.bareUrl, gwPrefix: '/gw/CA/citizens',
         path: () => () => `/citizens/${1 + Math.floor(Math.random() * AGENCY_ROWS)}`,
       })
       : undefined
     const agencyAnswerBytes = agencyProc ? (await (await fetch(`${agencyProc.url}/citizens/4242`)).arrayBuffer()).byteLength : undefined
     // Context: the platform's cheapest route (GET /healthz, no database) in the same process.
     const tFloor = await throughput(gw.url, '/healthz', {}, seconds, connections)
-    const exitLine = new Promise<Record<string, unknown>>((resolve) => {
-      let buf = ''
-      gateway!.stdout!.on('data', (d) => {
-        buf += d
-        const line = buf.split('\n').find((l) => l.includes('"logged"'))
-        if (line) resolve(JSON.parse(line))
-      })
-    })
+    const exitLine = lineWith(gateway, '"logged"')
     const exited = new Promise((r) => gateway!.once('exit', r))
     gateway.kill('SIGTERM')
     const log = await exitLine
     await exited
-    return { db: gw.db, seconds, connections, echo, agency: agencyResult, agencyRows: agencyProc ? AGENCY_ROWS : 0, agencyAnswerBytes, platformHealthz: tFloor, log }
+    return { db: gw.db, pinned: pin, seconds, connections, echo, agency: agencyResult, agencyRows: agencyProc ? AGENCY_ROWS : 0, agencyAnswerBytes, platformHealthz: tFloor, log }
   } finally {
     for (const c of children) c.kill('SIGTERM')
     if (gateway && gateway.exitCode === null) gateway.kill('SIGTERM')
@@ -340,12 +325,12 @@ if (process.argv[2] === 'serve') {
   await agency()
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   const before = loadavg()
-  const r = await runGatewayBench({ seconds: Number(process.env.GATEWAY_BENCH_SECONDS ?? 5) })
+  const r = await runGatewayBench({ seconds: Number(process.env.GATEWAY_BENCH_SECONDS ?? 5), pin: process.env.GATEWAY_BENCH_PIN === '1' })
   const f = (x: number) => x.toFixed(3)
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`
   console.log(JSON.stringify(r, null, 2))
   const lines = [
-    `Log on ${r.db}, ${r.seconds} s per rate window, ${r.connections} connections. Load average at the start: ${before.map((x) => x.toFixed(2)).join(' ')}; at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+    `Log on ${r.db}, ${r.seconds} s per rate window, ${r.connections} connections, ${r.pinned ? 'pinned: load generator, providers and agency backends on core 0, gateway, bare proxies and log backends on core 1' : 'not pinned: every process on the same 2 cores'}. Load average at the start: ${before.map((x) => x.toFixed(2)).join(' ')}; at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     '',
     '| scenario | path | req/s (10 conn.) | ratio to direct | p50 ms (1 conn.) | p95 ms | p99 ms | CPU µs/call |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
@@ -358,7 +343,7 @@ if (process.argv[2] === 'serve') {
     const t = sc.throughput
     const c = sc.cpu_us_per_request
     lines.push(`| ${name} | direct to provider | ${t.direct.rps.toFixed(0)} | 100% | ${f(sc.latency.direct.p50)} | ${f(sc.latency.direct.p95)} | ${f(sc.latency.direct.p99)} | provider ${c.provider.toFixed(0)} |`)
-    lines.push(`| ${name} | through /gw/ (signed log) | ${t.gateway.rps.toFixed(0)} | ${pct(t.ratio)} | ${f(sc.latency.gateway.p50)} | ${f(sc.latency.gateway.p95)} | ${f(sc.latency.gateway.p99)} | gateway ${c.gateway.toFixed(0)} |`)
+    lines.push(`| ${name} | through /gw/ (signed log) | ${t.gateway.rps.toFixed(0)} | ${pct(t.ratio)} | ${f(sc.latency.gateway.p50)} | ${f(sc.latency.gateway.p95)} | ${f(sc.latency.gateway.p99)} | gateway ${c.gateway.toFixed(0)} + log db ${c.gatewayDb.toFixed(0)} |`)
     lines.push(`| ${name} | bare node:http proxy, no checks, no log (floor) | ${t.bareProxy.rps.toFixed(0)} | ${pct(t.bareRatio)} | | | | bare proxy ${c.bareProxy.toFixed(0)} |`)
   }
   lines.push(`| context | platform GET /healthz | ${r.platformHealthz.rps.toFixed(0)} | | | | | |`, '')
