@@ -108,7 +108,7 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
   })
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
-  installMetrics(app)
+  installMetrics(app, ctx.replica)
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }))
   app.get('/readyz', { schema: { hide: true } }, async () => {
     try {
@@ -116,7 +116,8 @@ export async function buildApp({ ctx, modules, resolvePrincipal, after }: BuildO
     } catch {
       throw unavailable(5)
     }
-    return { status: 'ready', database: ctx.dbKind }
+    // A replica that cannot be reached does not make the node unready: its reads go to the primary.
+    return { status: 'ready', database: ctx.dbKind, ...(ctx.replica ? { read_replica: ctx.replica.fallingBack ? 'unreachable: reads on the primary' : 'in use' } : {}) }
   })
 
   for (const m of modules) {

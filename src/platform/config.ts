@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string
   /** PostgreSQL connection string; when empty the embedded PGlite database in `dataDir/pglite` is used. */
   databaseUrl: string | undefined
+  /** A streaming replica for read-only routes (DATABASE_READ_URL); PostgreSQL only. */
+  databaseReadUrl: string | undefined
   /** Where uploaded photos and files are kept. */
   uploadDir: string
   /** Load demo accounts and reports on first start. */
@@ -59,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseReadUrl: env.DATABASE_READ_URL || undefined,
     uploadDir: resolve(env.UPLOAD_DIR ?? `${dataDir}/uploads`),
     seedDemo: bool(env.SEED_DEMO, true),
     bodyLimit: int(env.BODY_LIMIT_BYTES, 1_048_576),

@@ -9,6 +9,15 @@ import type { Logger } from 'pino'
 export interface AppContext {
   config: Config
   db: Db
+  /**
+   * For routes that only read and tolerate a replica's lag (seconds): public feeds and maps, the
+   * catalogue, open data, IOC dashboards. The replica (DATABASE_READ_URL) with the primary as
+   * fallback; without one, the same handle as `db`. Never for what a user just wrote and reads
+   * back, queues, sessions or anything inside a write.
+   */
+  readDb: Db
+  /** Set when a read replica is configured: whether reads are on the primary now because it could not be reached. */
+  replica?: { readonly fallingBack: boolean }
   dbKind: 'pglite' | 'postgres'
   events: EventBus
   jobs: JobRunner

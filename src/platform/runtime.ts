@@ -39,7 +39,13 @@ export interface StartOptions {
 export async function createPlatform(opts: StartOptions): Promise<Platform> {
   const { config, modules } = opts
   const log = opts.logger ?? pino({ level: config.logLevel })
-  const database = opts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, recover: process.env.RECOVER_DATA_DIR === '1', provinceCode: config.provinceCode }))
+  const database = opts.database ?? (await openDatabase({
+    databaseUrl: config.databaseUrl, readUrl: config.databaseReadUrl, dataDir: config.dataDir, recover: process.env.RECOVER_DATA_DIR === '1', provinceCode: config.provinceCode,
+    replicaEvents: {
+      onFallback: (err) => log.warn({ err }, 'read replica unreachable: reads go to the primary for a while'),
+      onRecovered: () => log.info('read replica reachable again: reads go to it'),
+    },
+  }))
   try {
     if (database.provinceCode !== config.provinceCode) throw new Error(`The database connections carry province ${database.provinceCode} but PROVINCE_CODE is ${config.provinceCode}`)
     const sources = [PLATFORM_MIGRATIONS, ...modules.filter((m) => m.migrations).map((m) => ({ module: m.name, dir: m.migrations! }))]
@@ -49,6 +55,8 @@ export async function createPlatform(opts: StartOptions): Promise<Platform> {
     const ctx: AppContext = {
       config,
       db: database.db,
+      readDb: database.readDb,
+      replica: database.replica,
       dbKind: database.kind,
       events,
       log,

@@ -167,8 +167,10 @@ async function ckanPlugin(fastify: FastifyInstance, ctx: AppContext, cfg: DataCo
   const description = 'CKAN Action API v3: parameters as query string (GET; JSON values as JSON text) or as a JSON body (POST, as ckanapi sends). '
     + 'Answers `{help, success, result}` or `{help, success: false, error: {__type, message}}` with CKAN\'s error types. An API key may be sent raw in Authorization or X-CKAN-API-Key.'
 
+  // Every CKAN action only reads: they run on the read replica when there is one.
+  const readCtx: AppContext = { ...ctx, db: ctx.readDb }
   const run = async (req: FastifyRequest, action: string, params: Params) => {
-    const result = await runCkanAction(ctx, cfg, req.principal, action, params)
+    const result = await runCkanAction(readCtx, cfg, req.principal, action, params)
     return { help: helpUrl(cfg, action), success: true, result }
   }
   app.get('/:action', {

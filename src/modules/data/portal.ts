@@ -76,12 +76,12 @@ export async function portalRoutes(fastify: FastifyInstance, ctx: AppContext, cf
     const size = 20
     const filters = [...(req.query.tag ? [{ field: 'tags', value: req.query.tag }] : []), ...(req.query.org ? [{ field: 'organization', value: req.query.org }] : [])]
     const tsq = tsQueryOf(req.query.q ?? '')
-    const r = await searchDatasets(ctx.db, req.principal, {
+    const r = await searchDatasets(ctx.readDb, req.principal, {
       tsquery: tsq, filters, sort: sql.raw(tsq ? 'score desc, d.modified_at desc' : 'd.modified_at desc'), limit: size, offset: (req.query.page - 1) * size,
       facets: ['tags', 'organization', 'res_format'], facetLimit: 15, facetMinCount: 1,
     })
-    const units = new Map((await listOrgUnits(ctx.db)).map((u) => [u.code, u.name_vi]))
-    const resources = await listResources(ctx.db, r.rows.map((d) => d.id))
+    const units = new Map((await listOrgUnits(ctx.readDb)).map((u) => [u.code, u.name_vi]))
+    const resources = await listResources(ctx.readDb, r.rows.map((d) => d.id))
     const now = ctx.clock()
     const items = r.rows.map((d) => {
       const rs = resources.filter((x) => x.dataset_id === d.id)
@@ -102,9 +102,9 @@ ${[...new Set(rs.map((x) => x.format))].map((f) => `<span class="tag">${esc(f)}<
   app.get('/data/dataset/:name', {
     schema: { tags: ['data-portal'], summary: 'Dataset page (HTML): metadata, preview table, map preview for GeoJSON, downloads, schema.org Dataset markup', params: Type.Object({ name: Type.String({ pattern: '^[a-z0-9_-]{2,100}$' }) }), response: { 200: Html, 404: Html } },
   }, async (req, reply) => {
-    const d = await getDataset(ctx.db, req.params.name)
+    const d = await getDataset(ctx.readDb, req.params.name)
     if (!d || !canReadDataset(req.principal, d)) return reply.status(404).type('text/html; charset=utf-8').send(page('Không tìm thấy', '<h1>Không tìm thấy bộ dữ liệu</h1><p>Dataset not found.</p>'))
-    const [resources, reuses, org] = await Promise.all([listResources(ctx.db, [d.id]), listReuses(ctx.db, d.id), getOrgUnit(ctx.db, d.owner_org)])
+    const [resources, reuses, org] = await Promise.all([listResources(ctx.readDb, [d.id]), listReuses(ctx.readDb, d.id), getOrgUnit(ctx.readDb, d.owner_org)])
     const q = qualityScore(d, resources, ctx.clock())
     const lic = LICENSES[d.license_id]
     const url = `${cfg.baseUrl}/data/dataset/${d.name}`
@@ -120,7 +120,7 @@ ${[...new Set(rs.map((x) => x.format))].map((f) => `<span class="tag">${esc(f)}<
     for (const r of resources) {
       let preview = ''
       if (r.datastore_active && r.datastore_table) {
-        const s = await searchDatastore(ctx.db, r.datastore_table, r.fields, Number(r.row_count), { limit: 20, offset: 0, includeTotal: false })
+        const s = await searchDatastore(ctx.readDb, r.datastore_table, r.fields, Number(r.row_count), { limit: 20, offset: 0, includeTotal: false })
         preview = `<div class="scroll"><table><tr>${s.fields.map((f) => `<th>${esc(f.id)}<br><span class="muted">${esc(f.type)}</span></th>`).join('')}</tr>
 ${s.rows.map((row) => `<tr>${row.map((v) => `<td>${esc(v)}</td>`).join('')}</tr>`).join('')}</table></div>
 <p class="muted">${Number(r.row_count).toLocaleString('vi-VN')} dòng${r.load_report?.rows_rejected ? ` · ${r.load_report.rows_rejected} dòng bị từ chối khi nạp` : ''} · <a href="/api/data/resources/${r.id}/export.csv">Tải toàn bộ CSV</a> · <a href="/api/3/action/datastore_search?resource_id=${r.id}">API</a></p>`
@@ -148,7 +148,7 @@ ${parts.join('')}
   app.get('/data/catalogue', {
     schema: { tags: ['data-portal'], summary: 'Catalogue of shared databases and the open-data publish plan (HTML)', response: { 200: Html } },
   }, async (req, reply) => {
-    const [dbs, plan] = await Promise.all([listSharedDatabases(ctx.db, req.principal), listPlan(ctx.db)])
+    const [dbs, plan] = await Promise.all([listSharedDatabases(ctx.readDb, req.principal), listPlan(ctx.readDb)])
     const today = new Date(ctx.clock().getTime() + 7 * 3_600_000).toISOString().slice(0, 10)
     const body = `<h1>Danh mục cơ sở dữ liệu dùng chung</h1><div class="scroll"><table><tr><th>Mã</th><th>Tên</th><th>Chủ quản</th><th>Đơn vị quản lý</th><th>Tần suất</th><th>Mức truy cập</th><th>Căn cứ pháp lý</th><th>Hệ thống sử dụng</th><th>Liên hệ</th></tr>
 ${dbs.map((s) => `<tr><td>${esc(s.code)}</td><td>${esc(s.name)}<br><span class="muted">${esc(s.description)}</span></td><td>${esc(s.owner_unit)}</td><td>${esc(s.custodian)}</td><td>${esc(s.update_frequency)}</td><td>${esc(s.access_level)}</td><td>${esc(s.legal_basis)}</td><td>${esc(s.systems_using.join(', '))}</td><td>${esc(s.contact)}</td></tr>`).join('')}</table></div>

@@ -151,7 +151,7 @@ export async function geoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         response: { 200: Type.Object({ items: Type.Array(AdminUnitSchema) }), 400: ErrorSchema },
       },
     },
-    async (req) => ({ items: await listAdminUnits(ctx.db, { level: req.query.level, parentCode: req.query.parent_code }) }),
+    async (req) => ({ items: await listAdminUnits(ctx.readDb, { level: req.query.level, parentCode: req.query.parent_code }) }),
   )
 
   r.get(
@@ -165,7 +165,7 @@ export async function geoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (req) => {
-      const unit = await getAdminUnit(ctx.db, req.params.code)
+      const unit = await getAdminUnit(ctx.readDb, req.params.code)
       if (!unit) throw unitNotFound()
       return unit
     },
@@ -183,9 +183,9 @@ export async function geoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (req, reply) => {
-      const rows = await boundaryRows(ctx.db, { code: req.params.code, simplified: isOn(req.query.simplified), forDisplay: true })
+      const rows = await boundaryRows(ctx.readDb, { code: req.params.code, simplified: isOn(req.query.simplified), forDisplay: true })
       if (rows.length === 0) {
-        if (!(await getAdminUnit(ctx.db, req.params.code))) throw unitNotFound()
+        if (!(await getAdminUnit(ctx.readDb, req.params.code))) throw unitNotFound()
         throw notFound('Boundary in force for this unit', 'ranh giới đang có hiệu lực của đơn vị này')
       }
       const body = boundaryFeatureJson(rows[0])
@@ -205,7 +205,7 @@ export async function geoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       },
     },
     async (req, reply) => {
-      const { body, etag } = await layerJson(ctx.db, req.query.level ?? 'commune', isOn(req.query.simplified))
+      const { body, etag } = await layerJson(ctx.readDb, req.query.level ?? 'commune', isOn(req.query.simplified))
       return sendCachedJson(req, reply, body, etag)
     },
   )

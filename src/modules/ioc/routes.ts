@@ -56,7 +56,7 @@ export async function iocRoutes(fastify: FastifyInstance, ctx: AppContext, cfg: 
     },
   }, async (req) => {
     const period = parsePeriod(req.query, ctx.clock())
-    return answers.get(`766|${period.from}|${period.to}|${req.query.unit ?? ''}`, async () => ({ basis: config766.basis, ...(await indicators766(ctx.db, config766.indicators, period, ctx.clock(), req.query.unit)) }))
+    return answers.get(`766|${period.from}|${period.to}|${req.query.unit ?? ''}`, async () => ({ basis: config766.basis, ...(await indicators766(ctx.readDb, config766.indicators, period, ctx.clock(), req.query.unit)) }))
   })
 
   app.get('/api/ioc/indicators/reports', {
@@ -68,12 +68,12 @@ export async function iocRoutes(fastify: FastifyInstance, ctx: AppContext, cfg: 
   }, async (req) => {
     const period = parsePeriod(req.query, ctx.clock())
     const group = (req.query.group ?? 'unit') as ReportGroup
-    return answers.get(`reports|${period.from}|${period.to}|${group}|${req.query.unit ?? ''}`, () => reportIndicators(ctx.db, period, ctx.clock(), group, req.query.unit))
+    return answers.get(`reports|${period.from}|${period.to}|${group}|${req.query.unit ?? ''}`, () => reportIndicators(ctx.readDb, period, ctx.clock(), group, req.query.unit))
   })
 
   app.get('/api/ioc/indicators/dx', {
     schema: { tags: ['ioc'], summary: 'Provincial digital-transformation indicators with period, source, method, target and history (public)', response: { 200: Type.Unknown() } },
-  }, async () => ({ items: await listDx(ctx.db) }))
+  }, async () => ({ items: await listDx(ctx.readDb) }))
 
   app.post('/api/ioc/indicators/dx/import', {
     bodyLimit: 1_048_576,

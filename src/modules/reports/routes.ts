@@ -157,14 +157,14 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   app.get('/api/reports', {
     schema: { tags: ['reports'], summary: 'Public feed of reports (no personal data), newest first, keyset paging', querystring: FeedQuery, response: { 200: Type.Object({ items: Type.Array(Type.Unknown()), next_cursor: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorSchema } },
   }, async (req) => {
-    const rows = await listReports(ctx.db, feedFilter(req.query))
+    const rows = await listReports(ctx.readDb, feedFilter(req.query))
     return { items: rows.map((r) => presentPublic(r)), next_cursor: page(rows, req.query.limit) }
   })
 
   app.get('/api/reports.geojson', {
     schema: { tags: ['reports'], summary: 'Public feed as GeoJSON (same filters)', querystring: FeedQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } },
   }, async (req, reply) => {
-    const rows = await listReports(ctx.db, feedFilter(req.query))
+    const rows = await listReports(ctx.readDb, feedFilter(req.query))
     reply.type('application/geo+json; charset=utf-8')
     return { type: 'FeatureCollection', features: rows.filter((r) => r.lat !== null).map(presentFeature), next_cursor: page(rows, req.query.limit) }
   })
@@ -172,7 +172,7 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   app.get('/api/reports/nearby', {
     schema: { tags: ['reports'], summary: 'Open reports near a point (to say "me too" instead of sending a duplicate)', querystring: Type.Object({ lat: Lat, lon: Lon, category: Type.Optional(Type.String({ maxLength: 64 })), radius_m: Type.Integer({ minimum: 10, maximum: 2000, default: 250 }) }), response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), 400: ErrorSchema } },
   }, async (req) => {
-    const rows = await findNearbyOpen(ctx.db, { lat: req.query.lat, lon: req.query.lon, category: req.query.category, meters: req.query.radius_m, limit: 20 })
+    const rows = await findNearbyOpen(ctx.readDb, { lat: req.query.lat, lon: req.query.lon, category: req.query.category, meters: req.query.radius_m, limit: 20 })
     return { items: rows.map((r) => ({ ...presentPublic(r), distance_m: Math.round(r.distance_m) })) }
   })
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { replicaDb, type ReplicaEvents } from './read-replica.ts'
 import { serializedDialect } from './serialized-driver.ts'
 
 /** The query layer every module uses. Modules type their own rows; the handle is shared. */
@@ -9,6 +10,14 @@ export type Db = Kysely<any>
 
 export interface Database {
   db: Db
+  /**
+   * For routes that only read and tolerate a replica's lag (seconds): the read replica's pool
+   * (DATABASE_READ_URL) with the primary as fallback, read-only connections. Without a replica,
+   * and always on PGlite, the same handle as `db`.
+   */
+  readDb: Db
+  /** Set when reads go to a replica: whether they are on the primary now because it could not be reached. */
+  replica?: { readonly fallingBack: boolean }
   kind: 'pglite' | 'postgres'
   /** The province every connection carries as `hoaban.province_code` (OpenOptions.provinceCode). */
   provinceCode: string
@@ -60,6 +69,10 @@ export interface OpenOptions {
    * "Distribution key (Citus)").
    */
   provinceCode?: string
+  /** A streaming replica of databaseUrl for read-only routes (DATABASE_READ_URL); PostgreSQL only. */
+  readUrl?: string
+  /** Told when reads fall back to the primary and when the replica answers again. */
+  replicaEvents?: ReplicaEvents
 }
 
 /** The custom setting every connection carries: the province its rows belong to. */
@@ -74,7 +87,11 @@ export function checkProvinceCode(code: string): string {
 /** Opens PostgreSQL (DATABASE_URL) or the embedded PGlite database with PostGIS. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const province = checkProvinceCode(opts.provinceCode ?? (process.env.PROVINCE_CODE || '11'))
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, opts.prepare ?? !['0', 'false', 'no', 'off'].includes((process.env.DATABASE_PREPARE ?? '').toLowerCase()), province)
+  if (opts.databaseUrl) {
+    const prepare = opts.prepare ?? !['0', 'false', 'no', 'off'].includes((process.env.DATABASE_PREPARE ?? '').toLowerCase())
+    return openPostgres(opts.databaseUrl, opts.poolSize ?? 10, prepare, province, opts.readUrl ? { url: opts.readUrl, events: opts.replicaEvents ?? {} } : undefined)
+  }
+  if (opts.readUrl) throw new Error('DATABASE_READ_URL needs DATABASE_URL: the embedded database has no replicas')
   return openPGlite(opts.dataDir, opts.recover ?? false, province)
 }
 
@@ -97,7 +114,7 @@ class PreparingClient extends pg.Client {
   }
 }
 
-async function openPostgres(url: string, max: number, prepare: boolean, province: string): Promise<Database> {
+async function openPostgres(url: string, max: number, prepare: boolean, province: string, read?: { url: string; events: ReplicaEvents }): Promise<Database> {
   // The province travels in the start-up packet (no extra round trip per connection). An
   // `options` parameter in DATABASE_URL replaces it; the database default set at migrate
   // (`alter database … set hoaban.province_code`, see migrate.ts) then still applies.
@@ -110,7 +127,24 @@ async function openPostgres(url: string, max: number, prepare: boolean, province
   pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   await sql`select 1`.execute(db)
-  return { db, kind: 'postgres', provinceCode: province, execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
+  if (!read) return { db, readDb: db, kind: 'postgres', provinceCode: province, execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
+  // The replica: read-only connections (as a hot standby's are), a short connect timeout so that
+  // an unreachable replica costs a read at most 2 s before it falls back to the primary.
+  const replicaPool = new pg.Pool({
+    connectionString: read.url, max, connectionTimeoutMillis: 2000, application_name: 'hoaban-read',
+    options: `-c ${PROVINCE_SETTING}=${province} -c default_transaction_read_only=on`, ...(prepare ? { Client: PreparingClient } : {}),
+  })
+  replicaPool.on('error', () => {})
+  replicaPool.on('connect', (client) => client.on('error', () => {}))
+  const replica = replicaDb(replicaPool, pool, read.events)
+  return {
+    db, readDb: replica.db, replica: replica.driver, kind: 'postgres', provinceCode: province,
+    execScript: async (tx, text) => void (await sql.raw(text).execute(tx)),
+    close: async () => {
+      await replica.db.destroy()
+      await db.destroy()
+    },
+  }
 }
 
 async function openPGlite(dataDir: string, recover: boolean, province: string): Promise<Database> {
@@ -144,6 +178,7 @@ async function openPGlite(dataDir: string, recover: boolean, province: string): 
   let closed = false
   return {
     db,
+    readDb: db,
     kind: 'pglite',
     provinceCode: province,
     async execScript(_tx, text) {

@@ -1,10 +1,20 @@
 import type { FastifyInstance } from 'fastify'
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 /** Prometheus metrics at /metrics: process defaults plus request durations by route and status. */
-export function installMetrics(app: FastifyInstance): Registry {
+export function installMetrics(app: FastifyInstance, replica?: { readonly fallingBack: boolean }): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  if (replica) {
+    new Gauge({
+      name: 'hoaban_read_replica_fallback',
+      help: '1 while read-only routes use the primary because the read replica could not be reached',
+      registers: [registry],
+      collect() {
+        this.set(replica.fallingBack ? 1 : 0)
+      },
+    })
+  }
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',

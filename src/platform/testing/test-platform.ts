@@ -5,15 +5,26 @@ import type { Module } from '../module.ts'
 import { createPlatform, type Platform } from '../runtime.ts'
 import { createScratchDatabase } from './scratch-database.ts'
 
+export interface TestDatabaseOptions {
+  /**
+   * PostgreSQL only: a read replica for `readDb`: 'same' reads through a second, read-only pool
+   * on the test database itself (as a replica without lag), or a URL (e.g. one nobody listens on).
+   */
+  readReplica?: 'same' | string
+  /** Connections per pool (default 10). */
+  poolSize?: number
+}
+
 /**
  * A fresh database for one test file: PostgreSQL when TEST_DATABASE_URL is set (a new database
  * created on that server and dropped at close), otherwise an in-memory PGlite with PostGIS.
  */
-export async function openTestDatabase(): Promise<Database> {
+export async function openTestDatabase(opts: TestDatabaseOptions = {}): Promise<Database> {
   const url = process.env.TEST_DATABASE_URL
   if (!url) return openDatabase({ dataDir: 'memory://' })
   const scratch = await createScratchDatabase(url, `hb_test_${process.pid}_${randomBytes(4).toString('hex')}`)
-  const database = await openDatabase({ databaseUrl: scratch.url, dataDir: '' })
+  const readUrl = opts.readReplica === 'same' ? scratch.url : opts.readReplica
+  const database = await openDatabase({ databaseUrl: scratch.url, dataDir: '', readUrl, poolSize: opts.poolSize })
   return {
     ...database,
     async close() {
@@ -39,6 +50,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export interface TestPlatformOptions {
   config?: Partial<Config>
+  database?: TestDatabaseOptions
   modules?: Module[]
   clock?: () => Date
 }
@@ -49,7 +61,7 @@ export interface TestPlatformOptions {
  */
 export async function startTestPlatform(opts: TestPlatformOptions = {}): Promise<Platform> {
   const { allModules, principalResolver } = await import('../../modules/index.ts')
-  const database = await openTestDatabase()
+  const database = await openTestDatabase(opts.database)
   try {
     const platform = await createPlatform({
       config: testConfig(opts.config),

@@ -84,7 +84,7 @@ export async function catalogueRoutes(fastify: FastifyInstance, ctx: AppContext)
     },
   }, async (req) => {
     const q = req.query
-    return searchProcedures(ctx.db, { text: q.q, field: q.field, level: q.level, fully_online: q.fully_online, limit: q.limit, offset: q.offset, at: ctx.clock() })
+    return searchProcedures(ctx.readDb, { text: q.q, field: q.field, level: q.level, fully_online: q.fully_online, limit: q.limit, offset: q.offset, at: ctx.clock() })
   })
 
   app.get('/api/procedures/fields', {
@@ -93,7 +93,7 @@ export async function catalogueRoutes(fastify: FastifyInstance, ctx: AppContext)
       summary: 'Procedure fields (lĩnh vực) with the number of procedures in force in each',
       response: { 200: Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name_vi: Type.String(), name_en: Type.String(), count: Type.Integer() })) }) },
     },
-  }, async () => ({ items: await listProcedureFields(ctx.db, ctx.clock()) }))
+  }, async () => ({ items: await listProcedureFields(ctx.readDb, ctx.clock()) }))
 
   app.get('/api/procedures/:code', {
     schema: {
@@ -110,7 +110,7 @@ export async function catalogueRoutes(fastify: FastifyInstance, ctx: AppContext)
       if (!d) throw badRequest('INVALID_DATE', `Ngày "${req.query.at}" không hợp lệ.`, `"${req.query.at}" is not a valid date.`)
       at = d
     }
-    const v = await getProcedureVersion(ctx.db, req.params.code, at)
+    const v = await getProcedureVersion(ctx.readDb, req.params.code, at)
     if (!v) throw notFound('Procedure', 'thủ tục hành chính')
     const [online, inPerson, versions] = await Promise.all([
       computeFee(ctx.db, v, 'online', at),
