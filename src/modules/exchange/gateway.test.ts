@@ -436,6 +436,34 @@ test('flushes running at once (timer, shutdown) neither lose nor duplicate recor
   assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
 })
 
+test('the journal is cut when a drain ends, not after every batch; records of the database still in the journal replay without duplicates', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const jdir = mkdtempSync(join(tmpdir(), 'hb-journal-drain-'))
+  const journal = join(jdir, 'journal-drain-node.ndjson')
+  const log = await MessageLog.open(db, key, { node: 'drain-node', dir: jdir, flushMs: 1_000_000_000 })
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `d${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  // 1 300 records journaled: a drain of three insert batches (500, 500, 300)
+  for (let i = 0; i < 1300; i++) {
+    log.append(facts(i))
+    if (i % 200 === 199) await log.written()
+  }
+  await log.written()
+  const journaled = readFileSync(journal, 'utf8')
+  assert.equal(journaled.split('\n').filter(Boolean).length, 1300)
+  await log.flush()
+  assert.equal(readFileSync(journal, 'utf8'), '', 'cut to nothing once everything is in the database')
+  // A crash right after an insert and before the cut: the journal still holds inserted records.
+  writeFileSync(journal, journaled)
+  const reopened = await MessageLog.open(db, key, { node: 'drain-node', dir: jdir, flushMs: 10 })
+  reopened.append(facts(1300))
+  await reopened.close()
+  const rows = []
+  for await (const r of readLogRows(db)) if (r.node === 'drain-node') rows.push(r)
+  assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 1301 }, (_, i) => i + 1), 'each record once')
+  assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+})
+
 test('a crash in the middle of a batch: its unsigned records (never answered) are dropped at recovery', async () => {
   const db = platform.ctx.db
   const key = exchangeRuntime(platform.ctx).key
