@@ -10,6 +10,7 @@ import { migrate } from '../../platform/db/migrate.ts'
 import { ensureMonthPartitions, monthPartitionedTables } from '../../platform/db/partitions.ts'
 import { PLATFORM_MIGRATIONS } from '../../platform/runtime.ts'
 import { openTestDatabase } from '../../platform/testing/test-platform.ts'
+import { MonthPartitionCover } from './backfill.ts'
 import { applyFactDeltas, applyStepDeltas, type FactDelta } from './rollups.ts'
 
 /**
@@ -155,5 +156,27 @@ describe('IOC month partitions (ioc/006)', () => {
       { t: 'audit_log_p2040_02', b: "FOR VALUES FROM ('2040-02-01 00:00:00+00') TO ('2040-03-01 00:00:00+00')" },
       { t: 'ioc_daily_facts_p2040_02', b: "FOR VALUES FROM ('2040-02-01') TO ('2040-03-01')" },
     ])
+  })
+
+  test('a rebuild creates the months of the days it folds (MonthPartitionCover), except a month whose days sit in default', async () => {
+    // A day of a month with no partition yet goes to default first (a report fact without a
+    // duration: facts and coarse, not the bucket tables).
+    await database.db.transaction().execute((tx) => applyFactDeltas(tx, [report('2018-03-05')]))
+    assert.deepEqual(await partitionsOf('ioc_daily_facts', '2018-03-05'), ['ioc_daily_facts_default'])
+    const facts = [report('2018-06-10', { resolved: 1, bucket: 1 }), report('2018-01-31'), report('2019-02-01')]
+    await database.db.transaction().execute(async (tx) => {
+      const cover = new MonthPartitionCover()
+      await cover.cover(tx, facts)
+      await cover.cover(tx, [report('2018-02-01')]) // already covered: no call
+      await applyFactDeltas(tx, facts)
+    })
+    for (let d = new Date(Date.UTC(2018, 0, 15)); d <= new Date(Date.UTC(2025, 2, 15)); d = addMonths(d, 1)) {
+      for (const t of DAY_TABLES) assert.equal(await exists(`${t}_p${ym(d)}`), !(ym(d) === '2018_03' && !t.endsWith('buckets')), `${t}_p${ym(d)}`)
+    }
+    assert.deepEqual(await partitionsOf('ioc_daily_facts', '2018-01-31'), ['ioc_daily_facts_p2018_01'])
+    assert.deepEqual(await partitionsOf('ioc_daily_coarse', '2018-06-10'), ['ioc_daily_coarse_p2018_06'])
+    assert.deepEqual(await partitionsOf('ioc_duration_buckets', '2018-06-10'), ['ioc_duration_buckets_p2018_06'])
+    assert.deepEqual(await partitionsOf('ioc_daily_facts', '2019-02-01'), ['ioc_daily_facts_p2019_02'])
+    assert.deepEqual(await partitionsOf('ioc_daily_facts', '2018-03-05'), ['ioc_daily_facts_default'])
   })
 })
