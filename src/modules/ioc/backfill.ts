@@ -10,6 +10,30 @@ import {
 const BATCH = 1000
 const REPORT_OPEN = ['received', 'assigned', 'in_progress']
 
+/** The day-keyed roll-up tables, partitioned by month on `day` (migration 006). */
+export const DAY_PARTITIONED_TABLES = ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_daily_coarse', 'ioc_daily_coarse_buckets']
+
+/**
+ * Creates the month partitions of the day-keyed tables from the oldest day of the facts it is
+ * given through the current month, once per older month seen (a rebuild may fold years of
+ * reports into a database whose partitions start at its migration's month; without this those
+ * days would all go to the default partitions). Call it in the transaction that writes the facts,
+ * before writing them. A month whose days already sit in a default partition is left there
+ * (platform/006 month_partition_create); the rebuild deletes every row first, so it has none.
+ */
+export class MonthPartitionCover {
+  private from: string | undefined
+  async cover(tx: Db, facts: { day: string }[]): Promise<void> {
+    let min: string | undefined
+    for (const f of facts) if (min === undefined || f.day < min) min = f.day
+    if (min === undefined || (this.from !== undefined && min.slice(0, 7) >= this.from)) return
+    for (const t of DAY_PARTITIONED_TABLES) {
+      await sql`select ensure_month_partitions(${t}, ${min}::date::timestamp at time zone 'UTC', now(), 0)`.execute(tx)
+    }
+    this.from = min.slice(0, 7)
+  }
+}
+
 /**
  * Rebuilds every roll-up from the owning modules' read functions, in one transaction. Events
  * already in the outbox at that moment describe changes the rebuild has read, so they are
@@ -23,6 +47,7 @@ export async function rebuildRollups(db: Db): Promise<{ reports: number; dossier
       select id from outbox_events where topic in ('report.created', 'report.status_changed', 'dossier.status_changed')
       on conflict do nothing`.execute(tx)
 
+    const months = new MonthPartitionCover()
     let reports = 0
     let after: string | undefined
     for (;;) {
@@ -35,6 +60,7 @@ export async function rebuildRollups(db: Db): Promise<{ reports: number; dossier
         if (REPORT_OPEN.includes(r.status)) await upsertOpenItem(tx, { ...open, unit_code: r.unit_code, last_step: r.status })
         else if (r.resolved_at) facts.push(...foldReportFinished(open, r.resolved_at, 'resolved'))
       }
+      await months.cover(tx, facts)
       await applyFactDeltas(tx, facts)
       reports += batch.length
       after = batch[batch.length - 1]!.code
@@ -60,6 +86,7 @@ export async function rebuildRollups(db: Db): Promise<{ reports: number; dossier
         if (d.status === 10) facts.push(...foldDossierReturned(item, stepTimes.filter((x) => x.code === d.code && x.to_status === 10).at(-1)?.at ?? d.resolved_at ?? d.submitted_at, d))
         if (![3, 7, 8, 10].includes(d.status)) await upsertOpenItem(tx, item)
       }
+      await months.cover(tx, facts)
       await applyFactDeltas(tx, facts)
       await applyStepDeltas(tx, steps)
       dossiers += batch.length

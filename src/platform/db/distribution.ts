@@ -82,7 +82,8 @@ export const LOCAL: LocalTable[] = [
   ...local('data', ['data_datasets', 'data_dataset_history', 'data_resources', 'data_reuses', 'data_shared_databases', 'data_publish_plan', 'data_platform_stats']),
   ...local('community', ['community_teams', 'community_members', 'community_consents', 'community_campaigns', 'community_campaign_targets', 'community_activities']),
   ...local('direct-channel', ['dc_questions', 'dc_question_counters', 'dc_notices', 'dc_guides']),
-  ...local('ioc', ['ioc_daily_facts', 'ioc_monthly_facts', 'ioc_duration_buckets', 'ioc_monthly_duration_buckets', 'ioc_step_facts', 'ioc_daily_coarse', 'ioc_daily_coarse_buckets', 'ioc_monthly_coarse', 'ioc_monthly_coarse_buckets', 'ioc_open_items', 'ioc_report_ratings'], { later: 'distributed', note: 'IOC fact tables: province_code in their keys and in the rollups.ts upserts, a later step' }),
+  ...local('ioc', ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_daily_coarse', 'ioc_daily_coarse_buckets'], { later: 'distributed', note: 'IOC day-level fact tables, partitioned by month on day (ioc/006); province_code in their keys and in the rollups.ts upserts, a later step' }),
+  ...local('ioc', ['ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_step_facts', 'ioc_monthly_coarse', 'ioc_monthly_coarse_buckets', 'ioc_open_items', 'ioc_report_ratings'], { later: 'distributed', note: 'IOC fact tables, not partitioned (month-keyed, or keyed by item: docs/scaling.md "IOC roll-ups"); province_code in their keys and in the rollups.ts upserts, a later step' }),
   ...local('ioc', ['ioc_processed_events', 'ioc_feed_updates', 'ioc_dx_indicators', 'ioc_dx_values', 'ioc_rules', 'ioc_rule_firings', 'ioc_tasks', 'ioc_unit_flags', 'ioc_analyses', 'ioc_analysis_deliveries', 'ioc_analysis_subscriptions']),
 ]
 
