@@ -19,7 +19,8 @@ export const DAY_PARTITIONED_TABLES = ['ioc_daily_facts', 'ioc_duration_buckets'
  * reports into a database whose partitions start at its migration's month; without this those
  * days would all go to the default partitions). Call it in the transaction that writes the facts,
  * before writing them. A month whose days already sit in a default partition is left there
- * (platform/006 month_partition_create); the rebuild deletes every row first, so it has none.
+ * (platform/006 month_partition_create); the rebuild deletes its province's rows first, so on a
+ * database of one province it has none.
  */
 export class MonthPartitionCover {
   private from: string | undefined
@@ -42,7 +43,11 @@ export class MonthPartitionCover {
 export async function rebuildRollups(db: Db): Promise<{ reports: number; dossiers: number }> {
   return db.transaction().execute(async (tx) => {
     await sql`lock table ioc_processed_events in exclusive mode`.execute(tx)
-    for (const t of ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_daily_coarse', 'ioc_monthly_coarse', 'ioc_daily_coarse_buckets', 'ioc_monthly_coarse_buckets', 'ioc_step_facts', 'ioc_open_items', 'ioc_report_ratings']) await sql`delete from ${sql.table(t)}`.execute(tx)
+    for (const t of ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_daily_coarse', 'ioc_monthly_coarse', 'ioc_daily_coarse_buckets', 'ioc_monthly_coarse_buckets', 'ioc_step_facts', 'ioc_open_items', 'ioc_report_ratings']) {
+      // Only this node's province (the key's last column, ioc/007): another province's roll-ups
+      // on a shared database, or on Citus, are not this rebuild's to delete.
+      await sql`delete from ${sql.table(t)} where province_code = current_setting('hoaban.province_code')`.execute(tx)
+    }
     await sql`insert into ioc_processed_events (event_id)
       select id from outbox_events where topic in ('report.created', 'report.status_changed', 'dossier.status_changed')
       on conflict do nothing`.execute(tx)

@@ -5,19 +5,20 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import { sql } from 'kysely'
-import type { Database } from '../../platform/db/database.ts'
+import type { Database, Db } from '../../platform/db/database.ts'
 import { migrate } from '../../platform/db/migrate.ts'
 import { ensureMonthPartitions, monthPartitionedTables } from '../../platform/db/partitions.ts'
 import { PLATFORM_MIGRATIONS } from '../../platform/runtime.ts'
 import { openTestDatabase } from '../../platform/testing/test-platform.ts'
 import { MonthPartitionCover } from './backfill.ts'
-import { applyFactDeltas, applyStepDeltas, type FactDelta } from './rollups.ts'
+import { applyFactDeltas, applyRating, applyStepDeltas, upsertOpenItem, type FactDelta } from './rollups.ts'
 
 /**
  * Migration ioc/006: the day-keyed roll-up tables become month partitions on `day`, keeping the
  * rows already there, their keys and indexes; the platform job creates their months ahead; the
  * rollups.ts upserts still add to one row per key. Runs the IOC migrations up to 005 first,
- * writes rows, then 006 (through a copy of the folder without it).
+ * writes rows, then 006 and the later ones (through a copy of the folder without them).
+ * Migration ioc/007: province_code ends every key of the IOC fact tables (distribution key).
  */
 
 const IOC_DIR = fileURLToPath(new URL('./migrations', import.meta.url))
@@ -44,11 +45,23 @@ before(async () => {
   for (const f of readdirSync(IOC_DIR).filter((f) => f < '006')) copyFileSync(join(IOC_DIR, f), join(before006, f))
   await migrate(database, [PLATFORM_MIGRATIONS, { module: 'ioc', dir: before006 }])
   // Rows written before the migration (unpartitioned tables): two past months, a month's last day.
-  await database.db.transaction().execute((tx) => applyFactDeltas(tx, [
-    report('2025-03-10', { resolved: 1, bucket: 3 }),
-    report('2025-03-31', { resolved: 1, bucket: 5 }),
-    { day: '2025-05-01', source: 'dossier', unit_code: '03127', category: '1.001193', channel: 'online', commune_code: '', received: 2, reused: 1 },
-  ]))
+  // The rows applyFactDeltas wrote then (today's upserts name province_code, ioc/007, which
+  // these tables do not have yet) for: two reports (resolved, buckets 3 and 5) and a dossier row.
+  const db = database.db
+  await sql`insert into ioc_daily_facts (day, source, unit_code, category, channel, commune_code, received, resolved, reused) values
+    ('2025-03-10', 'report', '03127', 'traffic', 'app', '03130', 1, 1, 0), ('2025-03-31', 'report', '03127', 'traffic', 'app', '03130', 1, 1, 0),
+    ('2025-05-01', 'dossier', '03127', '1.001193', 'online', '', 2, 0, 1)`.execute(db)
+  await sql`insert into ioc_duration_buckets (day, source, unit_code, category, bucket, n) values
+    ('2025-03-10', 'report', '03127', 'traffic', 3, 1), ('2025-03-31', 'report', '03127', 'traffic', 5, 1)`.execute(db)
+  await sql`insert into ioc_daily_coarse (level, source, day, unit_code, dim, received, resolved, reused) values
+    ('unit', 'report', '2025-03-10', '03127', '', 1, 1, 0), ('category', 'report', '2025-03-10', '03127', 'traffic', 1, 1, 0), ('commune', 'report', '2025-03-10', '03127', '03130', 1, 1, 0),
+    ('unit', 'report', '2025-03-31', '03127', '', 1, 1, 0), ('category', 'report', '2025-03-31', '03127', 'traffic', 1, 1, 0), ('commune', 'report', '2025-03-31', '03127', '03130', 1, 1, 0),
+    ('channel', 'dossier', '2025-05-01', '03127', 'online', 2, 0, 1)`.execute(db)
+  await sql`insert into ioc_daily_coarse_buckets (level, source, day, unit_code, dim, bucket, n) values
+    ('unit', 'report', '2025-03-10', '03127', '', 3, 1), ('category', 'report', '2025-03-10', '', 'traffic', 3, 1),
+    ('unit', 'report', '2025-03-31', '03127', '', 5, 1), ('category', 'report', '2025-03-31', '', 'traffic', 5, 1)`.execute(db)
+  await sql`insert into ioc_open_items (source, code, unit_code, category, channel, received_at) values ('report', 'PA-OLD', '03127', 'traffic', 'app', '2025-03-10T03:00:00Z')`.execute(db)
+  await sql`insert into ioc_report_ratings (code, day, unit_code, category, channel, commune_code, rating) values ('PA-OLD', '2025-03-31', '03127', 'traffic', 'app', '03130', 4)`.execute(db)
   await migrate(database, [PLATFORM_MIGRATIONS, { module: 'ioc', dir: IOC_DIR }])
 })
 after(async () => {
@@ -76,10 +89,11 @@ describe('IOC month partitions (ioc/006)', () => {
       select c.relname as t, pg_get_constraintdef(k.oid) as def from pg_constraint k join pg_class c on c.oid = k.conrelid
       where c.relname = any(${DAY_TABLES}::text[]) and k.contype = 'p' order by 1`.execute(database.db)
     assert.deepEqual(rows, [
-      { t: 'ioc_daily_coarse', def: 'PRIMARY KEY (level, source, day, unit_code, dim)' },
-      { t: 'ioc_daily_coarse_buckets', def: 'PRIMARY KEY (level, source, day, unit_code, dim, bucket)' },
-      { t: 'ioc_daily_facts', def: 'PRIMARY KEY (day, source, unit_code, category, channel, commune_code)' },
-      { t: 'ioc_duration_buckets', def: 'PRIMARY KEY (day, source, unit_code, category, bucket)' },
+      // province_code last: ioc/007.
+      { t: 'ioc_daily_coarse', def: 'PRIMARY KEY (level, source, day, unit_code, dim, province_code)' },
+      { t: 'ioc_daily_coarse_buckets', def: 'PRIMARY KEY (level, source, day, unit_code, dim, bucket, province_code)' },
+      { t: 'ioc_daily_facts', def: 'PRIMARY KEY (day, source, unit_code, category, channel, commune_code, province_code)' },
+      { t: 'ioc_duration_buckets', def: 'PRIMARY KEY (day, source, unit_code, category, bucket, province_code)' },
     ])
     const idx = await sql<{ def: string }>`select pg_get_indexdef(i.indexrelid) as def from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'ioc_daily_facts_source_day'`.execute(database.db)
     assert.match(idx.rows[0]?.def ?? '', /ON ONLY public\.ioc_daily_facts USING btree \(source, day\)|ON ONLY ioc_daily_facts USING btree \(source, day\)/)
@@ -178,5 +192,59 @@ describe('IOC month partitions (ioc/006)', () => {
     assert.deepEqual(await partitionsOf('ioc_duration_buckets', '2018-06-10'), ['ioc_duration_buckets_p2018_06'])
     assert.deepEqual(await partitionsOf('ioc_daily_facts', '2019-02-01'), ['ioc_daily_facts_p2019_02'])
     assert.deepEqual(await partitionsOf('ioc_daily_facts', '2018-03-05'), ['ioc_daily_facts_default'])
+  })
+})
+
+describe('IOC distribution key (ioc/007)', () => {
+  const FACT_TABLES = [...DAY_TABLES, ...MONTH_TABLES, 'ioc_open_items']
+
+  test('every key of the IOC fact tables ends with province_code, on the month partitions too; the rows written before have the node\'s province', async () => {
+    const { rows } = await sql<{ t: string; cols: string[] }>`
+      select c.relname as t, (select array_agg(a.attname::text order by u.i) from unnest(k.conkey) with ordinality u(n, i) join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n) as cols
+      from pg_constraint k join pg_class c on c.oid = k.conrelid
+      where k.contype in ('p', 'u') and (c.relname = any(${FACT_TABLES}::text[]) or c.relname in ('ioc_daily_facts_p2025_03', 'ioc_daily_coarse_buckets_default'))`.execute(database.db)
+    assert.equal(rows.length, FACT_TABLES.length + 2)
+    for (const r of rows) assert.equal(r.cols.at(-1), 'province_code', `${r.t} (${r.cols.join(', ')})`)
+    for (const t of FACT_TABLES) {
+      const got = (await sql<{ p: string; n: number }>`select province_code as p, count(*)::int as n from ${sql.table(t)} group by 1`.execute(database.db)).rows
+      assert.ok(got.every((g) => g.p === database.provinceCode), `${t}: ${JSON.stringify(got)}`)
+    }
+    assert.deepEqual((await sql`select province_code from ioc_report_ratings where code = 'PA-OLD'`.execute(database.db)).rows, [{ province_code: database.provinceCode }])
+    await assert.rejects(sql`insert into ioc_open_items (source, code, unit_code, category, channel, received_at, province_code) values ('report', 'X', 'u', 'c', 'x', now(), 'x1')`.execute(database.db), /check constraint/)
+  })
+
+  test('two provinces on one database: the same key is two rows, each upsert and read by code stays in its province', async () => {
+    const asProvince = (p: string, fn: (tx: Db) => Promise<void>) => database.db.transaction().execute(async (tx) => {
+      await sql`select set_config('hoaban.province_code', ${p}, true)`.execute(tx)
+      await fn(tx)
+    })
+    const count = async (p: string) => (await sql<{ received: number; rating_count: number }>`select sum(received)::int as received, sum(rating_count)::int as rating_count
+      from ioc_daily_facts where day = '2025-03-10' and province_code = ${p}`.execute(database.db)).rows[0]
+    const own = await count(database.provinceCode)
+    const step = { month: '2025-03-01', procedure_code: 'p7', unit_code: '03127', step: 's', n: 1, seconds: 60 }
+    const open = { source: 'report' as const, code: 'PA-OLD', unit_code: '03127', category: 'traffic', channel: 'app', commune_code: '03130', received_at: new Date('2025-03-10T03:00:00Z'), due_at: null, last_step: 'received', last_at: null }
+    const rating = { code: 'PA-OLD', unit_code: '03127', category: 'traffic', channel: 'app', commune_code: '03130', received_at: new Date('2025-03-10T03:00:00Z'), resolved_at: new Date('2025-03-10T05:00:00Z'), rating: 4 }
+    for (let i = 0; i < 2; i++) {
+      await asProvince('12', async (tx) => {
+        await applyFactDeltas(tx, [report('2025-03-10')])
+        await applyStepDeltas(tx, [step])
+        await upsertOpenItem(tx, open)
+        // The province-11 row of PA-OLD (rating 4) is not this province's: a first rating here.
+        assert.equal(await applyRating(tx, rating), i === 0)
+      })
+    }
+    await asProvince(database.provinceCode, async (tx) => {
+      await applyStepDeltas(tx, [step])
+      assert.equal(await applyRating(tx, rating), false) // unchanged in its own province
+    })
+    assert.deepEqual(await count('12'), { received: 2, rating_count: 1 })
+    assert.deepEqual(await count(database.provinceCode), own)
+    const steps = (await sql<{ p: string; n: number }>`select province_code as p, n from ioc_step_facts where procedure_code = 'p7' order by 1`.execute(database.db)).rows
+    assert.deepEqual(steps, [{ p: database.provinceCode, n: 1 }, { p: '12', n: 2 }].sort((a, b) => a.p.localeCompare(b.p)))
+    const items = (await sql<{ p: string; last_step: string | null }>`select province_code as p, last_step from ioc_open_items where code = 'PA-OLD' order by 1`.execute(database.db)).rows
+    assert.deepEqual(items, [{ p: database.provinceCode, last_step: null }, { p: '12', last_step: 'received' }].sort((a, b) => a.p.localeCompare(b.p)))
+    const coarse = (await sql<{ p: string; received: number }>`select province_code as p, received from ioc_daily_coarse where level = 'unit' and day = '2025-03-10' order by 1`.execute(database.db)).rows
+    assert.deepEqual(coarse.find((r) => r.p === '12'), { p: '12', received: 2 })
+    await sql`delete from ioc_open_items where province_code = '12'`.execute(database.db)
   })
 })

@@ -266,14 +266,18 @@ const rowsJson = (rows: any[], gets: ((r: any) => unknown)[]) => JSON.stringify(
 const fromRows = (json: string, cols: { name: string; type: string }[]) =>
   sql`select ${sql.join(cols.map((c, i) => sql`(r ->> ${sql.lit(i)})::${sql.raw(c.type)}`))} from json_array_elements(${json}::json) as r`
 
-/** One bulk upsert per BULK rows (the rows travel as one JSON parameter). */
+/**
+ * One bulk upsert per BULK rows (the rows travel as one JSON parameter). province_code is not
+ * among the columns written: it takes its default, the connection's province, and ends every
+ * key (ioc/007), so it ends the conflict target too.
+ */
 async function upsertCounters(tx: Db, table: string, keyCols: { name: string; type: string; get: (r: any) => unknown }[], rows: Counters[]): Promise<void> {
   const cols = [...keyCols, ...COUNTERS.map((c) => ({ name: c, type: 'int', get: (r: Counters) => r[c] ?? 0 }))]
   for (let i = 0; i < rows.length; i += BULK) {
     const json = rowsJson(rows.slice(i, i + BULK), cols.map((c) => c.get))
     await sql`insert into ${sql.table(table)} (${sql.join(cols.map((c) => sql.ref(c.name)))})
       ${fromRows(json, cols)}
-      on conflict (${sql.join(keyCols.map((k) => sql.ref(k.name)))}) do update set
+      on conflict (${sql.join(keyCols.map((k) => sql.ref(k.name)))}, province_code) do update set
       ${sql.join(COUNTERS.map((c) => sql`${sql.ref(c)} = ${sql.table(table)}.${sql.ref(c)} + excluded.${sql.ref(c)}`))}`.execute(tx)
   }
 }
@@ -284,7 +288,7 @@ async function upsertBuckets(tx: Db, table: string, keyCols: { name: string; typ
     const json = rowsJson(rows.slice(i, i + BULK), cols.map((c) => c.get))
     await sql`insert into ${sql.table(table)} (${sql.join(cols.map((c) => sql.ref(c.name)))})
       ${fromRows(json, cols)}
-      on conflict (${sql.join(keyCols.map((k) => sql.ref(k.name)))}) do update set n = ${sql.table(table)}.n + excluded.n`.execute(tx)
+      on conflict (${sql.join(keyCols.map((k) => sql.ref(k.name)))}, province_code) do update set n = ${sql.table(table)}.n + excluded.n`.execute(tx)
   }
 }
 
@@ -348,24 +352,30 @@ export async function applyStepDeltas(tx: Db, deltas: StepDelta[]): Promise<void
   for (let i = 0; i < merged.length; i += CHUNK) {
     const rows = merged.slice(i, i + CHUNK).map((s) => sql`(${s.month}::date, ${s.procedure_code}, ${s.unit_code}, ${s.step}, ${s.n}::int, ${s.seconds}::float8)`)
     await sql`insert into ioc_step_facts (month, procedure_code, unit_code, step, n, seconds) values ${sql.join(rows)}
-      on conflict (month, procedure_code, unit_code, step) do update set n = ioc_step_facts.n + excluded.n, seconds = ioc_step_facts.seconds + excluded.seconds`.execute(tx)
+      on conflict (month, procedure_code, unit_code, step, province_code) do update set n = ioc_step_facts.n + excluded.n, seconds = ioc_step_facts.seconds + excluded.seconds`.execute(tx)
   }
 }
 
 export async function upsertOpenItem(tx: Db, o: OpenItem): Promise<void> {
   await sql`insert into ioc_open_items (source, code, unit_code, category, channel, commune_code, received_at, due_at, last_step, last_at)
     values (${o.source}, ${o.code}, ${o.unit_code}, ${o.category}, ${o.channel}, ${o.commune_code}, ${o.received_at.toISOString()}, ${o.due_at?.toISOString() ?? null}, ${o.last_step}, ${o.last_at?.toISOString() ?? null})
-    on conflict (source, code) do update set unit_code = excluded.unit_code, category = excluded.category, channel = excluded.channel,
+    on conflict (source, code, province_code) do update set unit_code = excluded.unit_code, category = excluded.category, channel = excluded.channel,
       commune_code = excluded.commune_code, received_at = excluded.received_at, due_at = excluded.due_at, last_step = excluded.last_step, last_at = excluded.last_at`.execute(tx)
 }
 
+// The key of ioc_open_items and ioc_report_ratings ends with province_code (ioc/007): the reads
+// and deletes by code name the node's province, the setting every connection carries and the
+// column's default, so on a database shared by several provinces' nodes each sees only its own.
+const OWN_PROVINCE = sql`current_setting('hoaban.province_code')`
+
 async function getOpenItem(tx: Db, source: Source, code: string): Promise<OpenItem | undefined> {
-  const { rows } = await sql<OpenItem>`select * from ioc_open_items where source = ${source} and code = ${code}`.execute(tx)
+  const { rows } = await sql<OpenItem>`select source, code, unit_code, category, channel, commune_code, received_at, due_at, last_step, last_at
+    from ioc_open_items where source = ${source} and code = ${code} and province_code = ${OWN_PROVINCE}`.execute(tx)
   return rows[0]
 }
 
 async function deleteOpenItem(tx: Db, source: Source, code: string): Promise<void> {
-  await sql`delete from ioc_open_items where source = ${source} and code = ${code}`.execute(tx)
+  await sql`delete from ioc_open_items where source = ${source} and code = ${code} and province_code = ${OWN_PROVINCE}`.execute(tx)
 }
 
 /** Records the event as folded; false when it already was (a second delivery). */
@@ -444,13 +454,13 @@ export function foldRating(key: { day: string; unit_code: string; category: stri
 /** Folds a report rating in (replacing an earlier rating of the same report). */
 export async function applyRating(tx: Db, r: { code: string; unit_code: string; category: string; channel: string; commune_code: string | null; received_at: Date; resolved_at: Date | null; rating: number }): Promise<boolean> {
   const { rows } = await sql<{ rating: number; day: string; unit_code: string; category: string; channel: string; commune_code: string }>`
-    select rating, to_char(day, 'YYYY-MM-DD') as day, unit_code, category, channel, commune_code from ioc_report_ratings where code = ${r.code}`.execute(tx)
+    select rating, to_char(day, 'YYYY-MM-DD') as day, unit_code, category, channel, commune_code from ioc_report_ratings where code = ${r.code} and province_code = ${OWN_PROVINCE}`.execute(tx)
   const old = rows[0]
   if (old && old.rating === r.rating) return false
   const key = old ?? { day: vnDay(r.resolved_at ?? r.received_at), unit_code: r.unit_code, category: r.category, channel: r.channel, commune_code: r.commune_code ?? '' }
   await applyFactDeltas(tx, foldRating(key, old?.rating ?? null, r.rating))
   await sql`insert into ioc_report_ratings (code, day, unit_code, category, channel, commune_code, rating)
     values (${r.code}, ${key.day}::date, ${key.unit_code}, ${key.category}, ${key.channel}, ${key.commune_code}, ${r.rating})
-    on conflict (code) do update set rating = excluded.rating`.execute(tx)
+    on conflict (code, province_code) do update set rating = excluded.rating`.execute(tx)
   return true
 }
