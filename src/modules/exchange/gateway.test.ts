@@ -336,6 +336,9 @@ test('records journaled but not yet in the database survive a crash', async () =
   for await (const r of readLogRows(db)) if (r.node === 'crash-node') rows.push(r)
   assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6])
   assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+  // Each row carries the node's province, the distribution key that ends the table's key (exchange/004).
+  const provinces = await sql<{ p: string; n: number }>`select province_code as p, count(*)::int as n from exchange_message_log where node = 'crash-node' group by 1`.execute(db)
+  assert.deepEqual(provinces.rows, [{ p: platform.ctx.config.provinceCode, n: 6 }])
 })
 
 test('a restarted server (a new node: the default name holds the pid) adopts the journal its dead predecessor answered for; a live node\'s journal is left alone', async () => {

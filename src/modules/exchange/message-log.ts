@@ -387,7 +387,7 @@ async function insertRows(db: Db, rows: Pending[]): Promise<void> {
     select node, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, decode(request_body, 'base64'), decode(response_body, 'base64')
     from json_to_recordset(${json}::json) as x(node text, seq bigint, at timestamptz, client text, provider text, service text, method text, status integer,
       duration_ms double precision, record text, prev_hash text, hash text, signature text, request_body text, response_body text)
-    on conflict (node, seq, at) do nothing`.execute(db)
+    on conflict (node, seq, at, province_code) do nothing`.execute(db)
 }
 
 export interface VerifyLogResult {
