@@ -46,6 +46,9 @@ export const DISTRIBUTED: TableClass[] = [
   { table: 'document_register_counters', module: 'documents' },
   { table: 'document_handling', module: 'documents' },
   { table: 'document_links', module: 'documents' },
+  { table: 'exchange_message_log', module: 'exchange', note: 'the gateway log of the province node that answered the call; partitioned by month on at (exchange/003, key exchange/004)' },
+  ...(['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_daily_coarse', 'ioc_daily_coarse_buckets'].map((table) => ({ table, module: 'ioc', note: 'IOC day-level roll-up, partitioned by month on day (ioc/006, key ioc/007)' }))),
+  ...(['ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_step_facts', 'ioc_monthly_coarse', 'ioc_monthly_coarse_buckets', 'ioc_open_items', 'ioc_report_ratings'].map((table) => ({ table, module: 'ioc', note: 'IOC fact table (key ioc/007); not partitioned (docs/scaling.md "IOC roll-ups")' }))),
 ]
 
 export const REFERENCE: TableClass[] = [
@@ -75,15 +78,12 @@ export const LOCAL: LocalTable[] = [
   ...local('reports', ['sms_inbound_messages']),
   ...local('services', ['citizen_store_items'], { note: "a citizen's own files, keyed by user (a reference table), not by a province's case; no foreign key to a dossier" }),
   ...local('services', ['project06_services', 'project06_targets', 'national_sync_changes', 'national_sync_attempts']),
-  ...local('exchange', ['exchange_message_log'], { later: 'distributed', note: 'by the calling province node; owned by the exchange module, changed there in a later step' }),
   ...local('exchange', ['exchange_members', 'exchange_systems', 'exchange_services', 'exchange_groups', 'exchange_group_systems', 'exchange_rights', 'exchange_suspensions', 'exchange_health_checks']),
   ...local('registries', ['registry_records', 'registry_record_versions', 'registry_gateway_services']),
   ...local('compliance', ['compliance_rules', 'compliance_systems', 'compliance_units', 'compliance_endpoints', 'compliance_findings', 'compliance_exemptions']),
   ...local('data', ['data_datasets', 'data_dataset_history', 'data_resources', 'data_reuses', 'data_shared_databases', 'data_publish_plan', 'data_platform_stats']),
   ...local('community', ['community_teams', 'community_members', 'community_consents', 'community_campaigns', 'community_campaign_targets', 'community_activities']),
   ...local('direct-channel', ['dc_questions', 'dc_question_counters', 'dc_notices', 'dc_guides']),
-  ...local('ioc', ['ioc_daily_facts', 'ioc_duration_buckets', 'ioc_daily_coarse', 'ioc_daily_coarse_buckets'], { later: 'distributed', note: 'IOC day-level fact tables, partitioned by month on day (ioc/006); province_code in their keys and in the rollups.ts upserts, a later step' }),
-  ...local('ioc', ['ioc_monthly_facts', 'ioc_monthly_duration_buckets', 'ioc_step_facts', 'ioc_monthly_coarse', 'ioc_monthly_coarse_buckets', 'ioc_open_items', 'ioc_report_ratings'], { later: 'distributed', note: 'IOC fact tables, not partitioned (month-keyed, or keyed by item: docs/scaling.md "IOC roll-ups"); province_code in their keys and in the rollups.ts upserts, a later step' }),
   ...local('ioc', ['ioc_processed_events', 'ioc_feed_updates', 'ioc_dx_indicators', 'ioc_dx_values', 'ioc_rules', 'ioc_rule_firings', 'ioc_tasks', 'ioc_unit_flags', 'ioc_analyses', 'ioc_analysis_deliveries', 'ioc_analysis_subscriptions']),
 ]
 
