@@ -370,6 +370,32 @@ test('a restarted server (a new node: the default name holds the pid) adopts the
   assert.deepEqual((await rows('host-alive')).map((r) => r.seq), [1])
 })
 
+test('a journal replayed by a node of another province (or after PROVINCE_CODE changed) keeps the province that answered: no duplicate under a new key', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const { adoptOrphanJournals } = await import('./message-log.ts')
+  const dir = mkdtempSync(join(tmpdir(), 'hb-journal-province-'))
+  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `p${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const log = await MessageLog.open(db, key, { node: 'province-node', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
+  for (let i = 0; i < 3; i++) log.append(facts(i))
+  await log.written()
+  const journaled = readFileSync(join(dir, 'journal-province-node.ndjson'), 'utf8')
+  assert.ok(journaled.split('\n').filter(Boolean).every((l) => JSON.parse(l).province_code === '11'))
+  await log.close() // inserted under province 11
+  // The same journal adopted twice by a node whose connections carry province 12.
+  const gone = spawnSync(process.execPath, ['-e', '']).pid!
+  for (let round = 0; round < 2; round++) {
+    writeFileSync(join(dir, 'journal-province-node.ndjson'), journaled)
+    writeFileSync(join(dir, 'journal-province-node.owner'), String(gone))
+    await db.transaction().execute(async (tx) => {
+      await sql`select set_config('hoaban.province_code', '12', true)`.execute(tx)
+      assert.equal(await adoptOrphanJournals(tx, dir, join(dir, 'journal-other.ndjson')), 3)
+    })
+  }
+  const { rows } = await sql<{ province_code: string; n: number }>`select province_code, count(*)::int as n from exchange_message_log where node = 'province-node' group by 1`.execute(db)
+  assert.deepEqual(rows, [{ province_code: '11', n: 3 }])
+})
+
 test('records of one tick share one signature; every record is still proven', async () => {
   const db = platform.ctx.db
   const key = exchangeRuntime(platform.ctx).key

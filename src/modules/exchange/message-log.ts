@@ -52,6 +52,13 @@ interface Pending extends LogRow {
   response_body: Buffer | null
   /** Its journal line, built once when its batch is written (journal rewrites reuse it). */
   line?: string
+  /**
+   * The province of the node that answered the call (its connections' hoaban.province_code),
+   * kept in the journal so that a replay after a restart with another PROVINCE_CODE, or by
+   * another province's node adopting the journal, still lands on the original key (no duplicate).
+   * Absent in journals written before it was kept: the replaying connection's province.
+   */
+  province_code?: string
 }
 
 /**
@@ -90,6 +97,7 @@ export class MessageLog {
   #tickDone: Promise<void> | undefined
   #tickSettle: ((e?: unknown) => void) | undefined
   #seq = 0
+  #province: string | undefined
   #prev = GENESIS_HASH
   #fd: number
   #timer: NodeJS.Timeout | undefined
@@ -123,6 +131,7 @@ export class MessageLog {
       log.#adoptTimer = setInterval(() => void adopt(), every)
       log.#adoptTimer.unref()
     }
+    log.#province = (await sql<{ p: string }>`select current_setting('hoaban.province_code') as p`.execute(db)).rows[0].p
     const { rows } = await sql<{ seq: string; hash: string }>`select seq::text as seq, hash from exchange_message_log
       where node = ${opts.node} order by exchange_message_log.seq desc limit 1`.execute(db)
     if (rows[0]) {
@@ -153,7 +162,7 @@ export class MessageLog {
     }
     const record = JSON.stringify(signed)
     const hash = hashRecord(record)
-    const row: Pending = { node: this.node, seq, record, prev_hash: this.#prev, hash, signature: '', facts: signed, request_body: bodies?.request ?? null, response_body: bodies?.response ?? null }
+    const row: Pending = { node: this.node, seq, record, prev_hash: this.#prev, hash, signature: '', facts: signed, request_body: bodies?.request ?? null, response_body: bodies?.response ?? null, province_code: this.#province }
     this.#prev = hash
     this.#tick.push(row)
     if (this.#tick.length === 1) setImmediate(this.#commitTick)
@@ -368,7 +377,7 @@ export async function adoptOrphanJournals(db: Db, dir: string, own: string): Pro
 }
 
 function journalLine(r: Pending): string {
-  return `${JSON.stringify({ node: r.node, seq: r.seq, record: r.record, prev_hash: r.prev_hash, hash: r.hash, signature: r.signature, request_body: r.request_body?.toString('base64') ?? null, response_body: r.response_body?.toString('base64') ?? null })}\n`
+  return `${JSON.stringify({ node: r.node, province_code: r.province_code, seq: r.seq, record: r.record, prev_hash: r.prev_hash, hash: r.hash, signature: r.signature, request_body: r.request_body?.toString('base64') ?? null, response_body: r.response_body?.toString('base64') ?? null })}\n`
 }
 
 /**
@@ -379,13 +388,13 @@ function journalLine(r: Pending): string {
 async function insertRows(db: Db, rows: Pending[]): Promise<void> {
   if (rows.length === 0) return
   const json = JSON.stringify(rows.map((r) => ({
-    node: r.node, seq: r.seq, at: r.facts.at, client: r.facts.client, provider: r.facts.provider, service: r.facts.service, method: r.facts.method,
+    node: r.node, province_code: r.province_code ?? null, seq: r.seq, at: r.facts.at, client: r.facts.client, provider: r.facts.provider, service: r.facts.service, method: r.facts.method,
     status: r.facts.status, duration_ms: r.facts.duration_ms, record: r.record, prev_hash: r.prev_hash, hash: r.hash, signature: r.signature,
     request_body: r.request_body?.toString('base64') ?? null, response_body: r.response_body?.toString('base64') ?? null,
   })))
-  await sql`insert into exchange_message_log (node, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, request_body, response_body)
-    select node, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, decode(request_body, 'base64'), decode(response_body, 'base64')
-    from json_to_recordset(${json}::json) as x(node text, seq bigint, at timestamptz, client text, provider text, service text, method text, status integer,
+  await sql`insert into exchange_message_log (node, province_code, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, request_body, response_body)
+    select node, coalesce(province_code, current_setting('hoaban.province_code')), seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, decode(request_body, 'base64'), decode(response_body, 'base64')
+    from json_to_recordset(${json}::json) as x(node text, province_code text, seq bigint, at timestamptz, client text, provider text, service text, method text, status integer,
       duration_ms double precision, record text, prev_hash text, hash text, signature text, request_body text, response_body text)
     on conflict (node, seq, at, province_code) do nothing`.execute(db)
 }
