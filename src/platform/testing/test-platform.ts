@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../db/database.ts'
 import type { Module } from '../module.ts'
 import { createPlatform, type Platform } from '../runtime.ts'
 import { createScratchDatabase } from './scratch-database.ts'
+import { routingCheckFromEnv, type StatementCapture } from './statement-capture.ts'
 
 /**
  * A fresh database for one test file: PostgreSQL when TEST_DATABASE_URL is set (a new database
@@ -41,6 +42,8 @@ export interface TestPlatformOptions {
   config?: Partial<Config>
   modules?: Module[]
   clock?: () => Date
+  /** Sees every statement the platform sends once it is started (migrations and seeding unseen). */
+  capture?: StatementCapture
 }
 
 /**
@@ -50,14 +53,16 @@ export interface TestPlatformOptions {
 export async function startTestPlatform(opts: TestPlatformOptions = {}): Promise<Platform> {
   const { allModules, principalResolver } = await import('../../modules/index.ts')
   const database = await openTestDatabase()
+  const capture = opts.capture ?? routingCheckFromEnv()
   try {
     const platform = await createPlatform({
       config: testConfig(opts.config),
       modules: opts.modules ?? allModules,
       principalResolver,
-      database,
+      database: capture ? capture.wrap(database) : database,
       clock: opts.clock,
     })
+    if (capture) capture.enabled = true
     return {
       ...platform,
       async close() {
