@@ -51,11 +51,11 @@ test('the reporter rates the answer and reopens the report from the tracking pag
     await page.locator('.rate-form input[name=comment]').fill('Vá chưa kỹ')
     await page.locator('.rate-form button[type=submit]').click()
     await page.locator('.card.feedback .hint', { hasText: '2/5' }).waitFor()
-    assert.equal((await getReportByCode(e.platform.ctx.db, code))?.rating, 2)
+    assert.equal((await getReportByCode(e.platform.ctx.db, e.platform.ctx.config.provinceCode, code))?.rating, 2)
 
     await page.locator('.reopen-form textarea[name=reason]').fill('Ổ gà lại xuất hiện sau trận mưa.')
     await page.locator('.reopen-form button[type=submit]').click()
-    await until(async () => (await getReportByCode(e.platform.ctx.db, code))?.status === 'in_progress' || undefined, 'the report is reopened')
+    await until(async () => (await getReportByCode(e.platform.ctx.db, e.platform.ctx.config.provinceCode, code))?.status === 'in_progress' || undefined, 'the report is reopened')
     // The page re-reads the report: the answer form is gone while it is open again.
     await page.locator('.card.feedback').waitFor({ state: 'detached' })
     assert.deepEqual(problems, [])

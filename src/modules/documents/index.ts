@@ -44,13 +44,13 @@ export async function issueOutgoingDocument(tx: Db, input: {
 }
 
 /** Links a document to a dossier, report or document (idempotent; audited in the caller's transaction). */
-export async function linkDocument(tx: Db, documentId: string, link: { kind: 'dossier' | 'report' | 'document'; ref: string }, actor: string): Promise<void> {
-  await linkDocumentAt(tx, documentId, link, actor, new Date())
+export async function linkDocument(tx: Db, province: string, documentId: string, link: { kind: 'dossier' | 'report' | 'document'; ref: string }, actor: string): Promise<void> {
+  await linkDocumentAt(tx, province, documentId, link, actor, new Date())
 }
 
-/** Documents linked to a dossier, report or document (for a document: both directions). */
-export async function documentsLinkedTo(db: Db, kind: 'dossier' | 'report' | 'document', ref: string): Promise<{ id: string; symbol: string; summary: string; direction: 'incoming' | 'outgoing'; issued_at: string }[]> {
-  return (await linkedDocuments(db, kind, ref)).map(({ id, symbol, summary, direction, issued_at }) => ({ id, symbol, summary, direction, issued_at }))
+/** Documents linked to a dossier, report or document (for a document: both directions), in the node's province. */
+export async function documentsLinkedTo(db: Db, province: string, kind: 'dossier' | 'report' | 'document', ref: string): Promise<{ id: string; symbol: string; summary: string; direction: 'incoming' | 'outgoing'; issued_at: string }[]> {
+  return (await linkedDocuments(db, province, kind, ref)).map(({ id, symbol, summary, direction, issued_at }) => ({ id, symbol, summary, direction, issued_at }))
 }
 
 export { normalizeSearchText, formatSymbol, vietnamYear } from './text.ts'

@@ -87,7 +87,7 @@ test('communes number as UBND; every registration is audited and publishes an ev
 
 test('a dossier result issued with a link is found from the dossier; links to reports and documents both ways', async () => {
   const doc = await issue('11.SNV', { docType: 'KQ', summary: 'Kết quả giải quyết hồ sơ', links: [{ kind: 'dossier', ref: 'HS-2026-000123' }] })
-  const linked = await documentsLinkedTo(platform.ctx.db, 'dossier', 'HS-2026-000123')
+  const linked = await documentsLinkedTo(platform.ctx.db, platform.ctx.config.provinceCode, 'dossier', 'HS-2026-000123')
   assert.equal(linked.length, 1)
   assert.deepEqual(Object.keys(linked[0]).sort(), ['direction', 'id', 'issued_at', 'summary', 'symbol'])
   assert.equal(linked[0].id, doc.id)
@@ -97,14 +97,14 @@ test('a dossier result issued with a link is found from the dossier; links to re
 
   const answer = await issue('11.SNV', { docType: 'CV', summary: 'Trả lời phản ánh' })
   await platform.ctx.db.transaction().execute(async (tx) => {
-    await linkDocument(tx, answer.id, { kind: 'report', ref: 'PA-2026-000001' }, 'user:test')
-    await linkDocument(tx, answer.id, { kind: 'report', ref: 'PA-2026-000001' }, 'user:test') // idempotent
-    await linkDocument(tx, answer.id, { kind: 'document', ref: doc.id }, 'user:test')
+    await linkDocument(tx, platform.ctx.config.provinceCode, answer.id, { kind: 'report', ref: 'PA-2026-000001' }, 'user:test')
+    await linkDocument(tx, platform.ctx.config.provinceCode, answer.id, { kind: 'report', ref: 'PA-2026-000001' }, 'user:test') // idempotent
+    await linkDocument(tx, platform.ctx.config.provinceCode, answer.id, { kind: 'document', ref: doc.id }, 'user:test')
   })
-  assert.deepEqual((await documentsLinkedTo(platform.ctx.db, 'report', 'PA-2026-000001')).map((d) => d.id), [answer.id])
-  assert.deepEqual((await documentsLinkedTo(platform.ctx.db, 'document', doc.id)).map((d) => d.id), [answer.id])
-  assert.deepEqual((await documentsLinkedTo(platform.ctx.db, 'document', answer.id)).map((d) => d.id), [doc.id])
-  assert.deepEqual(await documentsLinkedTo(platform.ctx.db, 'dossier', 'HS-none'), [])
+  assert.deepEqual((await documentsLinkedTo(platform.ctx.db, platform.ctx.config.provinceCode, 'report', 'PA-2026-000001')).map((d) => d.id), [answer.id])
+  assert.deepEqual((await documentsLinkedTo(platform.ctx.db, platform.ctx.config.provinceCode, 'document', doc.id)).map((d) => d.id), [answer.id])
+  assert.deepEqual((await documentsLinkedTo(platform.ctx.db, platform.ctx.config.provinceCode, 'document', answer.id)).map((d) => d.id), [doc.id])
+  assert.deepEqual(await documentsLinkedTo(platform.ctx.db, platform.ctx.config.provinceCode, 'dossier', 'HS-none'), [])
 })
 
 test('bad input is refused before a number is taken', async () => {
@@ -124,7 +124,7 @@ test('a registration is one folded statement that still writes the document, its
     summary: 'Công văn gộp một câu lệnh', recipients: ['UBND xã A', ' '], links, actor: 'user:fold',
   }))
   // The answer is the row as getDocument reads it.
-  assert.deepEqual(doc, await getDocument(platform.ctx.db, doc.id))
+  assert.deepEqual(doc, await getDocument(platform.ctx.db, platform.ctx.config.provinceCode, doc.id))
   assert.deepEqual(doc.recipients, ['UBND xã A'])
   const db = platform.ctx.db
   const handling = await sql<{ action: string; data: { number: number; symbol: string } }>`select action, data from document_handling where document_id = ${doc.id}::uuid`.execute(db)

@@ -182,9 +182,9 @@ async function insertLink(tx: Db, documentId: string, link: { kind: LinkKind; re
 }
 
 /** Links a document to a dossier, report or another document (idempotent), audited in the caller's transaction. */
-export async function linkDocumentAt(tx: Db, documentId: string, link: { kind: LinkKind; ref: string }, actor: string, at: Date): Promise<void> {
+export async function linkDocumentAt(tx: Db, province: string, documentId: string, link: { kind: LinkKind; ref: string }, actor: string, at: Date): Promise<void> {
   checkLink(link)
-  const doc = await getDocument(tx, documentId)
+  const doc = await getDocument(tx, province, documentId)
   if (!doc) throw badRequest('UNKNOWN_DOCUMENT', 'Không tìm thấy văn bản.', 'Unknown document.')
   if (link.kind === 'document' && link.ref === documentId) throw badRequest('INVALID_LINK', 'Văn bản không thể liên kết với chính nó.', 'A document cannot be linked to itself.')
   if (!(await insertLink(tx, documentId, link, actor, at))) return
@@ -193,16 +193,23 @@ export async function linkDocumentAt(tx: Db, documentId: string, link: { kind: L
   await appendAudit(tx, { actor, action: 'document.linked', entityType: 'document', entityId: documentId, data: { kind: link.kind, ref: link.ref } }, at)
 }
 
-export async function getDocument(db: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<DocumentRow | undefined> {
+/*
+ * Documents and their children are distributed on province_code (docs/scaling.md, "Distribution
+ * key (Citus)"). Every statement that reads or changes them by id also names the node's province
+ * (`province`, from config.provinceCode) as a bound parameter, so Citus sends it to one shard;
+ * links are joined to their documents on it (colocated). Inserts take the column's default.
+ */
+export async function getDocument(db: Db, province: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<DocumentRow | undefined> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined
   const lock = opts.forUpdate ? sql` for update` : sql``
-  return (await sql<DocumentRow>`select ${COLUMNS} from documents d where d.id = ${id}::uuid${lock}`.execute(db)).rows[0]
+  return (await sql<DocumentRow>`select ${COLUMNS} from documents d where d.id = ${id}::uuid and d.province_code = ${province}${lock}`.execute(db)).rows[0]
 }
 
 export interface HandlingRow { id: string; at: Date; actor: string; action: string; note: string | null; data: Record<string, unknown> }
 
-export async function listHandling(db: Db, documentId: string): Promise<HandlingRow[]> {
-  return (await sql<HandlingRow>`select id::text as id, at, actor, action, note, data from document_handling where document_id = ${documentId}::uuid order by id`.execute(db)).rows
+export async function listHandling(db: Db, province: string, documentId: string): Promise<HandlingRow[]> {
+  return (await sql<HandlingRow>`select id::text as id, at, actor, action, note, data from document_handling
+    where document_id = ${documentId}::uuid and province_code = ${province} order by id`.execute(db)).rows
 }
 
 export interface LinkedDocument { id: string; symbol: string; summary: string; direction: Direction; issued_at: string; agency_code: string }
@@ -211,19 +218,21 @@ export interface LinkedDocument { id: string; symbol: string; summary: string; d
  * Documents linked to a dossier, report or document. For a document, links both ways: the
  * documents it names and the documents that name it.
  */
-export async function linkedDocuments(db: Db, kind: LinkKind, ref: string): Promise<LinkedDocument[]> {
+export async function linkedDocuments(db: Db, province: string, kind: LinkKind, ref: string): Promise<LinkedDocument[]> {
   const reverse = kind === 'document' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)
-    ? sql`or d.id in (select l2.ref::uuid from document_links l2 where l2.document_id = ${ref}::uuid and l2.kind = 'document')`
+    ? sql`or d.id in (select l2.ref::uuid from document_links l2 where l2.document_id = ${ref}::uuid and l2.province_code = ${province} and l2.kind = 'document')`
     : sql``
   const { rows } = await sql<{ id: string; symbol: string; summary: string; direction: Direction; issued_at: Date; agency_code: string }>`
     select d.id, d.symbol, d.summary, d.direction, d.issued_at, d.agency_code from documents d
-    where d.id in (select l.document_id from document_links l where l.kind = ${kind} and l.ref = ${ref}) ${reverse}
+    where d.province_code = ${province}
+      and (d.id in (select l.document_id from document_links l where l.province_code = ${province} and l.kind = ${kind} and l.ref = ${ref}) ${reverse})
     order by d.issued_at, d.id`.execute(db)
   return rows.map((r) => ({ ...r, issued_at: new Date(r.issued_at).toISOString() }))
 }
 
-export async function listLinks(db: Db, documentId: string): Promise<{ kind: LinkKind; ref: string; created_at: Date }[]> {
-  return (await sql<{ kind: LinkKind; ref: string; created_at: Date }>`select kind, ref, created_at from document_links where document_id = ${documentId}::uuid order by created_at, kind, ref`.execute(db)).rows
+export async function listLinks(db: Db, province: string, documentId: string): Promise<{ kind: LinkKind; ref: string; created_at: Date }[]> {
+  return (await sql<{ kind: LinkKind; ref: string; created_at: Date }>`select kind, ref, created_at from document_links
+    where document_id = ${documentId}::uuid and province_code = ${province} order by created_at, kind, ref`.execute(db)).rows
 }
 
 export interface SearchFilter {
@@ -236,8 +245,8 @@ export interface SearchFilter {
   limit: number
 }
 
-export async function searchDocuments(db: Db, f: SearchFilter): Promise<(DocumentRow & { cursor_t: string })[]> {
-  const conds = [sql`true`]
+export async function searchDocuments(db: Db, province: string, f: SearchFilter): Promise<(DocumentRow & { cursor_t: string })[]> {
+  const conds = [sql`d.province_code = ${province}`]
   if (f.unitCode !== undefined) conds.push(sql`(d.agency_code = ${f.unitCode} or d.handler_unit_code = ${f.unitCode})`)
   if (f.direction) conds.push(sql`d.direction = ${f.direction}`)
   if (f.year !== undefined) conds.push(sql`d.register_year = ${f.year}`)
@@ -248,11 +257,11 @@ export async function searchDocuments(db: Db, f: SearchFilter): Promise<(Documen
     where ${sql.join(conds, sql` and `)} order by d.created_at desc, d.id desc limit ${f.limit}`.execute(db)).rows
 }
 
-export async function listRegisters(db: Db, unitCode: string | undefined): Promise<{ agency_code: string; direction: Direction; year: number; last_number: number; documents: number }[]> {
-  const where = unitCode === undefined ? sql`true` : sql`c.agency_code = ${unitCode}`
+export async function listRegisters(db: Db, province: string, unitCode: string | undefined): Promise<{ agency_code: string; direction: Direction; year: number; last_number: number; documents: number }[]> {
+  const where = unitCode === undefined ? sql`c.province_code = ${province}` : sql`c.province_code = ${province} and c.agency_code = ${unitCode}`
   return (await sql<{ agency_code: string; direction: Direction; year: number; last_number: number; documents: number }>`
     select c.agency_code, c.direction, c.year, c.last as last_number,
-      (select count(*)::int from documents d where d.agency_code = c.agency_code and d.direction = c.direction and d.register_year = c.year) as documents
+      (select count(*)::int from documents d where d.province_code = c.province_code and d.agency_code = c.agency_code and d.direction = c.direction and d.register_year = c.year) as documents
     from document_register_counters c where ${where}
     order by c.agency_code, c.year desc, c.direction`.execute(db)).rows
 }

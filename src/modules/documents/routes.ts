@@ -142,7 +142,7 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
     const p = requireUser(req, ...STAFF_ROLES)
     if (p.role !== 'province_admin' && req.query.unit_code && req.query.unit_code !== p.unitCode) throw forbidden()
     const unit = p.role === 'province_admin' ? req.query.unit_code : p.unitCode!
-    return { items: await listRegisters(ctx.db, unit) }
+    return { items: await listRegisters(ctx.db, ctx.config.provinceCode, unit) }
   })
 
   app.post('/api/documents/incoming', {
@@ -206,13 +206,13 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
     const p = requireUser(req, ...STAFF_ROLES)
     if (p.role !== 'province_admin' && req.query.unit_code && req.query.unit_code !== p.unitCode) throw forbidden()
     const unitCode = p.role === 'province_admin' ? req.query.unit_code : p.unitCode!
-    const rows = await searchDocuments(ctx.db, { unitCode, q: req.query.q, direction: req.query.direction, year: req.query.year, after: decodeCursor(req.query.cursor), limit: req.query.limit })
+    const rows = await searchDocuments(ctx.db, ctx.config.provinceCode, { unitCode, q: req.query.q, direction: req.query.direction, year: req.query.year, after: decodeCursor(req.query.cursor), limit: req.query.limit })
     return { items: rows.map(presentDocument), next_cursor: rows.length === req.query.limit ? encodeCursor(rows[rows.length - 1]) : null }
   })
 
   const loadVisible = async (req: FastifyRequest, id: string) => {
     const p = requireUser(req, ...STAFF_ROLES)
-    const d = await getDocument(ctx.db, id)
+    const d = await getDocument(ctx.db, ctx.config.provinceCode, id)
     if (!d || !canSeeDocument(p, d)) throw notFound('Document', 'văn bản')
     return { p, d }
   }
@@ -222,7 +222,7 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
     schema: { tags: ['documents'], summary: 'One document with its handling history, its links and the documents linked to it', params: Id, response: { 200: Doc, ...errors } },
   }, async (req) => {
     const { p, d } = await loadVisible(req, req.params.id)
-    const [history, links, linked] = await Promise.all([listHandling(ctx.db, d.id), listLinks(ctx.db, d.id), linkedDocuments(ctx.db, 'document', d.id)])
+    const [history, links, linked] = await Promise.all([listHandling(ctx.db, ctx.config.provinceCode, d.id), listLinks(ctx.db, ctx.config.provinceCode, d.id), linkedDocuments(ctx.db, ctx.config.provinceCode, 'document', d.id)])
     return {
       ...presentDocument(d),
       history: history.map(presentHandling),
@@ -265,7 +265,7 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
     },
   }, async (req) => {
     const p = requireUser(req, ...STAFF_ROLES)
-    const d = await ctx.db.transaction().execute((tx) => assignDocument(tx, req.params.id, req.body.leader_user_id, req.body.note ?? null, p, ctx.clock()))
+    const d = await ctx.db.transaction().execute((tx) => assignDocument(tx, ctx.config.provinceCode, req.params.id, req.body.leader_user_id, req.body.note ?? null, p, ctx.clock()))
     return presentDocument(d)
   })
 
@@ -283,7 +283,7 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
     },
   }, async (req) => {
     const p = requireUser(req, ...STAFF_ROLES)
-    const d = await ctx.db.transaction().execute((tx) => directDocument(tx, req.params.id, req.body, p, ctx.clock()))
+    const d = await ctx.db.transaction().execute((tx) => directDocument(tx, ctx.config.provinceCode, req.params.id, req.body, p, ctx.clock()))
     return presentDocument(d)
   })
 
@@ -296,7 +296,7 @@ export async function documentsRoutes(fastify: FastifyInstance, ctx: AppContext)
     },
   }, async (req) => {
     const p = requireUser(req, ...STAFF_ROLES)
-    const d = await ctx.db.transaction().execute((tx) => recordHandling(tx, req.params.id, req.body, p, ctx.clock()))
+    const d = await ctx.db.transaction().execute((tx) => recordHandling(tx, ctx.config.provinceCode, req.params.id, req.body, p, ctx.clock()))
     return presentDocument(d)
   })
 }

@@ -14,8 +14,8 @@ export function canSeeDocument(p: UserPrincipal, d: DocumentRow): boolean {
   return canSeeUnit(p, d.agency_code) || (!!d.handler_unit_code && canSeeUnit(p, d.handler_unit_code)) || p.userId === d.handler_user_id || p.userId === d.leader_user_id
 }
 
-async function loadForChange(tx: Db, id: string, p: UserPrincipal): Promise<DocumentRow> {
-  const d = await getDocument(tx, id, { forUpdate: true })
+async function loadForChange(tx: Db, province: string, id: string, p: UserPrincipal): Promise<DocumentRow> {
+  const d = await getDocument(tx, province, id, { forUpdate: true })
   if (!d || !canSeeDocument(p, d)) throw notFound('Document', 'văn bản')
   return d
 }
@@ -29,8 +29,8 @@ async function staffUser(tx: Db, userId: string): Promise<{ id: string; role: st
 }
 
 /** Assigns an incoming document to a leader of its agency (the clerk's step after registering). */
-export async function assignDocument(tx: Db, id: string, leaderUserId: string, note: string | null, p: UserPrincipal, now: Date): Promise<DocumentRow> {
-  const d = await loadForChange(tx, id, p)
+export async function assignDocument(tx: Db, province: string, id: string, leaderUserId: string, note: string | null, p: UserPrincipal, now: Date): Promise<DocumentRow> {
+  const d = await loadForChange(tx, province, id, p)
   if (!canSeeUnit(p, d.agency_code)) throw forbidden('Only staff of the registering agency may assign this document.', 'Chỉ cán bộ của cơ quan đăng ký được phân công văn bản này.')
   if (d.direction !== 'incoming') throw notIncoming()
   if (d.status === 'done') throw alreadyDone()
@@ -39,17 +39,18 @@ export async function assignDocument(tx: Db, id: string, leaderUserId: string, n
   if (!leader || leader.role !== 'unit_admin' || leader.unit_code !== d.agency_code) {
     throw badRequest('INVALID_LEADER', 'Người được giao phải là cán bộ lãnh đạo của cơ quan.', 'The leader must be an active leader (unit admin) of the agency.')
   }
-  await sql`update documents set leader_user_id = ${leaderUserId}::uuid, status = 'assigned', updated_at = ${now.toISOString()}::timestamptz where id = ${id}::uuid`.execute(tx)
+  await sql`update documents set leader_user_id = ${leaderUserId}::uuid, status = 'assigned', updated_at = ${now.toISOString()}::timestamptz
+    where id = ${id}::uuid and province_code = ${province}`.execute(tx)
   const actor = actorOf(p)
   await addHandling(tx, id, now, actor, 'assigned', note, { leader_user_id: leaderUserId })
   await publishEvent(tx, 'document.assigned', { id, leader_user_id: leaderUserId })
   await appendAudit(tx, { actor, action: 'document.assigned', entityType: 'document', entityId: id, data: { leader_user_id: leaderUserId } }, now)
-  return (await getDocument(tx, id))!
+  return (await getDocument(tx, province, id))!
 }
 
 /** The leader directs handling (bút phê) to a unit or a person, with a deadline. */
-export async function directDocument(tx: Db, id: string, input: { unit_code?: string; user_id?: string; deadline: string; note?: string }, p: UserPrincipal, now: Date): Promise<DocumentRow> {
-  const d = await loadForChange(tx, id, p)
+export async function directDocument(tx: Db, province: string, id: string, input: { unit_code?: string; user_id?: string; deadline: string; note?: string }, p: UserPrincipal, now: Date): Promise<DocumentRow> {
+  const d = await loadForChange(tx, province, id, p)
   if (d.direction !== 'incoming') throw notIncoming()
   if (d.status === 'done') throw alreadyDone()
   const isLeader = d.leader_user_id === p.userId
@@ -70,28 +71,28 @@ export async function directDocument(tx: Db, id: string, input: { unit_code?: st
     unitCode = u.unit_code
   }
   await sql`update documents set handler_unit_code = ${unitCode}, handler_user_id = ${userId}::uuid, handling_deadline = ${input.deadline}::date,
-    status = 'directed', updated_at = ${now.toISOString()}::timestamptz where id = ${id}::uuid`.execute(tx)
+    status = 'directed', updated_at = ${now.toISOString()}::timestamptz where id = ${id}::uuid and province_code = ${province}`.execute(tx)
   const actor = actorOf(p)
   const data = { unit_code: unitCode, user_id: userId, deadline: input.deadline }
   await addHandling(tx, id, now, actor, 'directed', input.note ?? null, data)
   await publishEvent(tx, 'document.directed', { id, ...data })
   await appendAudit(tx, { actor, action: 'document.directed', entityType: 'document', entityId: id, data }, now)
-  return (await getDocument(tx, id))!
+  return (await getDocument(tx, province, id))!
 }
 
 /** A progress note, or marking the handling done: by the handler, the handling unit, the leader or the agency. */
-export async function recordHandling(tx: Db, id: string, input: { note?: string; done?: boolean }, p: UserPrincipal, now: Date): Promise<DocumentRow> {
-  const d = await loadForChange(tx, id, p)
+export async function recordHandling(tx: Db, province: string, id: string, input: { note?: string; done?: boolean }, p: UserPrincipal, now: Date): Promise<DocumentRow> {
+  const d = await loadForChange(tx, province, id, p)
   if (d.direction !== 'incoming') throw notIncoming()
   if (d.status === 'done') throw alreadyDone()
   if (!input.done && !input.note?.trim()) throw badRequest('NOTE_REQUIRED', 'Cần nội dung ghi nhận tiến độ.', 'A progress note is required unless marking done.')
   const done = !!input.done
   await sql`update documents set status = ${done ? 'done' : 'in_progress'}, done_at = ${done ? now.toISOString() : null}::timestamptz,
-    updated_at = ${now.toISOString()}::timestamptz where id = ${id}::uuid`.execute(tx)
+    updated_at = ${now.toISOString()}::timestamptz where id = ${id}::uuid and province_code = ${province}`.execute(tx)
   const actor = actorOf(p)
   const action = done ? 'done' : 'progress'
   await addHandling(tx, id, now, actor, action, input.note ?? null)
   await publishEvent(tx, `document.${done ? 'handled' : 'progress'}`, { id })
   await appendAudit(tx, { actor, action: `document.${action}`, entityType: 'document', entityId: id, data: { note: input.note ?? null } }, now)
-  return (await getDocument(tx, id))!
+  return (await getDocument(tx, province, id))!
 }

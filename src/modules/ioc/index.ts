@@ -19,7 +19,7 @@ export const iocModule: Module = {
     const cfg = loadIocConfig(ctx.config.env)
     ctx.events.subscribe('report.created', onReportCreated)
     ctx.events.subscribe('report.status_changed', onReportStatusChanged)
-    ctx.events.subscribe('dossier.status_changed', dossierStatusHandler(getDossierFact))
+    ctx.events.subscribe('dossier.status_changed', dossierStatusHandler((db, code) => getDossierFact(db, ctx.config.provinceCode, code)))
     ctx.events.subscribe(ANALYSIS_CREATED, analysisDelivery({ publicUrl: cfg.publicUrl, clock: ctx.clock }))
     // Ratings change no status and send no event: folded nightly (40 days back, diff-based).
     ctx.jobs.schedule({ name: 'ioc.sync-ratings', cron: '20 1 * * *' }, async ({ db, now }) => {

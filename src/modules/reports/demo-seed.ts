@@ -37,7 +37,8 @@ function mulberry32(seed: number) {
  * so a newcomer sees a living system. Runs only when there are no reports; all rows are is_demo.
  */
 export async function seedDemoReports(ctx: AppContext, out: DemoSeedOutput, count = 320): Promise<void> {
-  if ((await countReports(ctx.db)) > 0) return
+  const province = ctx.config.provinceCode
+  if ((await countReports(ctx.db, province)) > 0) return
   const rnd = mulberry32(20260101)
   const locator = await getLocator(ctx.db)
   const cal = await loadWorkingCalendar(ctx.db)
@@ -89,11 +90,11 @@ export async function seedDemoReports(ctx: AppContext, out: DemoSeedOutput, coun
         else status = roll < 0.5 ? 'received' : roll < 0.8 ? 'assigned' : 'in_progress'
         const step = new Date(Math.min(now.getTime() - 3600_000, it.created.getTime() + (1 + rnd() * 6) * 86_400_000))
         if (status !== 'received') {
-          const changes: Parameters<typeof updateReport>[2] = { status, state_entered_at: step, state_due_at: stateDueAt(cal, c, status, step) }
+          const changes: Parameters<typeof updateReport>[3] = { status, state_entered_at: step, state_due_at: stateDueAt(cal, c, status, step) }
           if (status === 'resolved' || status === 'closed') Object.assign(changes, { public_answer: 'Đơn vị đã kiểm tra, xử lý xong và thông báo tới người dân.', resolved_at: step })
           if (status === 'closed') Object.assign(changes, { closed_at: step, outcome: rnd() < 0.9 ? 'fixed' : 'not_fixed', rating: 3 + Math.floor(rnd() * 3) })
           if (status === 'rejected') Object.assign(changes, { reject_reason: 'Nội dung không thuộc thẩm quyền giải quyết; đã hướng dẫn người dân.', outcome: 'rejected', resolved_at: step })
-          await updateReport(tx, id, { ...changes, updated_at: step })
+          await updateReport(tx, province, id, { ...changes, updated_at: step })
           await insertHistory(tx, { reportId: id, at: step, actor: 'system', action: 'demo', fromStatus: 'received', toStatus: status, toUnit: unit, note: 'demo' })
         }
         await appendAudit(tx, { actor: 'system', action: 'report.demo_seeded', entityType: 'report', entityId: code, data: { status } })

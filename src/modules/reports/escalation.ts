@@ -13,13 +13,13 @@ import { REOPEN_DAYS } from './workflow.ts'
 export async function escalateOverdueReports(db: Db, now: Date, provinceCode: string): Promise<number> {
   let n = 0
   for (;;) {
-    const batch = await listOverdueUnescalated(db, now, 200)
+    const batch = await listOverdueUnescalated(db, provinceCode, now, 200)
     if (batch.length === 0) return n
     for (const candidate of batch) {
       const done = await db.transaction().execute(async (tx) => {
-        const r = await getReportByCode(tx, candidate.code, { forUpdate: true })
+        const r = await getReportByCode(tx, provinceCode, candidate.code, { forUpdate: true })
         if (!r || r.escalation_level > 0 || !r.state_due_at || r.state_due_at >= now || !['received', 'assigned', 'in_progress'].includes(r.status)) return false
-        await updateReport(tx, r.id, { escalation_level: 1, escalated_at: now })
+        await updateReport(tx, provinceCode, r.id, { escalation_level: 1, escalated_at: now })
         await insertHistory(tx, { reportId: r.id, at: now, actor: 'system', action: 'escalated', fromStatus: r.status, toStatus: r.status, fromUnit: r.unit_code, toUnit: provinceCode, note: `overdue since ${r.state_due_at.toISOString()}` })
         await appendAudit(tx, { actor: 'system', action: 'report.escalated', entityType: 'report', entityId: r.code, data: { unit: r.unit_code, to: provinceCode, due: r.state_due_at.toISOString() } }, now)
         await publishEvent(tx, 'report.escalated', { code: r.code, unit_code: r.unit_code, escalated_to: provinceCode, state_due_at: r.state_due_at.toISOString() })
@@ -32,14 +32,14 @@ export async function escalateOverdueReports(db: Db, now: Date, provinceCode: st
 }
 
 /** Closes resolved reports whose reopen window has passed (outcome: fixed). */
-export async function closeSettledReports(db: Db, now: Date): Promise<number> {
+export async function closeSettledReports(db: Db, now: Date, provinceCode: string): Promise<number> {
   const before = new Date(now.getTime() - REOPEN_DAYS * 86_400_000)
   let n = 0
-  for (const candidate of await listResolvedBefore(db, before, 500)) {
+  for (const candidate of await listResolvedBefore(db, provinceCode, before, 500)) {
     const done = await db.transaction().execute(async (tx) => {
-      const r = await getReportByCode(tx, candidate.code, { forUpdate: true })
+      const r = await getReportByCode(tx, provinceCode, candidate.code, { forUpdate: true })
       if (!r || r.status !== 'resolved' || !r.resolved_at || r.resolved_at >= before) return false
-      await updateReport(tx, r.id, { status: 'closed', closed_at: now, state_entered_at: now, state_due_at: null, outcome: r.outcome ?? 'fixed' })
+      await updateReport(tx, provinceCode, r.id, { status: 'closed', closed_at: now, state_entered_at: now, state_due_at: null, outcome: r.outcome ?? 'fixed' })
       await insertHistory(tx, { reportId: r.id, at: now, actor: 'system', action: 'auto_closed', fromStatus: 'resolved', toStatus: 'closed', note: `no reopen within ${REOPEN_DAYS} days` })
       await appendAudit(tx, { actor: 'system', action: 'report.auto_closed', entityType: 'report', entityId: r.code, data: {} }, now)
       await publishEvent(tx, 'report.status_changed', { code: r.code, from: 'resolved', to: 'closed', unit_code: r.unit_code, action: 'auto_close', at: now.toISOString() })
@@ -56,10 +56,10 @@ export async function closeSettledReports(db: Db, now: Date): Promise<number> {
  * event. A report already escalated, or no longer open, is left as it is: the request is
  * idempotent, as the event may be delivered again.
  */
-export async function escalateReportOnRequest(tx: Db, req: { code: string; toUnitCode: string; ruleCode: string; factKey: string }, now: Date): Promise<boolean> {
-  const r = await getReportByCode(tx, req.code, { forUpdate: true })
+export async function escalateReportOnRequest(tx: Db, provinceCode: string, req: { code: string; toUnitCode: string; ruleCode: string; factKey: string }, now: Date): Promise<boolean> {
+  const r = await getReportByCode(tx, provinceCode, req.code, { forUpdate: true })
   if (!r || r.escalation_level > 0 || !['received', 'assigned', 'in_progress'].includes(r.status)) return false
-  await updateReport(tx, r.id, { escalation_level: 1, escalated_at: now })
+  await updateReport(tx, provinceCode, r.id, { escalation_level: 1, escalated_at: now })
   await insertHistory(tx, { reportId: r.id, at: now, actor: 'system', action: 'escalated', fromStatus: r.status, toStatus: r.status, fromUnit: r.unit_code, toUnit: req.toUnitCode, note: `IOC rule ${req.ruleCode}` })
   await appendAudit(tx, { actor: 'system', action: 'report.escalated', entityType: 'report', entityId: r.code, data: { unit: r.unit_code, to: req.toUnitCode, rule: req.ruleCode, fact: req.factKey } }, now)
   await publishEvent(tx, 'report.escalated', { code: r.code, unit_code: r.unit_code, escalated_to: req.toUnitCode, state_due_at: r.state_due_at?.toISOString() ?? null, rule: req.ruleCode })

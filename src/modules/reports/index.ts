@@ -24,13 +24,13 @@ export const reportsModule: Module = {
     ctx.events.subscribe('ioc.escalation_requested', async (tx, event) => {
       const p = event.payload as { rule_code?: string; fact_key?: string; to_unit_code?: string; fact?: { code?: unknown } }
       if (typeof p.fact_key !== 'string' || !p.fact_key.startsWith('report:') || typeof p.fact?.code !== 'string' || !p.to_unit_code) return
-      await escalateReportOnRequest(tx, { code: p.fact.code, toUnitCode: p.to_unit_code, ruleCode: String(p.rule_code ?? ''), factKey: p.fact_key }, ctx.clock())
+      await escalateReportOnRequest(tx, ctx.config.provinceCode, { code: p.fact.code, toUnitCode: p.to_unit_code, ruleCode: String(p.rule_code ?? ''), factKey: p.fact_key }, ctx.clock())
     })
     ctx.jobs.schedule({ name: 'reports.escalate-overdue', cron: '*/5 * * * *' }, async ({ db, now }) => {
       await escalateOverdueReports(db, now, ctx.config.provinceCode)
     })
     ctx.jobs.schedule({ name: 'reports.close-settled', cron: '15 2 * * *' }, async ({ db, now }) => {
-      await closeSettledReports(db, now)
+      await closeSettledReports(db, now, ctx.config.provinceCode)
     })
   },
   seedReference: (ctx) => seedCategories(ctx.db),

@@ -115,7 +115,7 @@ export async function submitReport(deps: IntakeDeps, s: ReportSubmission, princi
   // number, the audit chain) are held as briefly as possible.
   const unit = await orgUnitByCode(db, route.unitCode)
   const commune = route.communeCode ? await adminUnitByCode(db, route.communeCode) : undefined
-  const dups = position ? await findNearbyOpen(db, { ...position, category: category.code, meters: DUPLICATE_RADIUS_M, limit: 5 }) : []
+  const dups = position ? await findNearbyOpen(db, deps.provinceCode, { ...position, category: category.code, meters: DUPLICATE_RADIUS_M, limit: 5 }) : []
 
   // Numbered by the year in Vietnam (UTC+7), the year the citizen sees.
   const year = new Date(now.getTime() + 7 * 3600_000).getUTCFullYear()

@@ -1,6 +1,13 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
 
+/*
+ * Reports and their children are distributed on province_code (docs/scaling.md, "Distribution
+ * key (Citus)"). Every statement that reads or changes them by id or code also names the node's
+ * province (`province`, from config.provinceCode) as a bound parameter, so Citus sends it to one
+ * shard; the children are joined on it (colocated). Inserts take the column's default.
+ */
+
 export type ReportStatus = 'received' | 'assigned' | 'in_progress' | 'resolved' | 'rejected' | 'closed'
 export const OPEN_STATUSES: ReportStatus[] = ['received', 'assigned', 'in_progress']
 
@@ -130,12 +137,14 @@ export async function insertPhoto(tx: Db, p: PhotoRow): Promise<void> {
     values (${p.report_id}::uuid, ${p.seq}, ${p.file_name}, ${p.thumb_name}, ${p.mime}, ${p.width}, ${p.height}, ${p.bytes}, ${p.sha256})`.execute(tx)
 }
 
+/** Across every province on purpose: photo files are content-addressed and may be shared by nodes (one store). */
 export async function photoStillReferenced(db: Db, sha256: string): Promise<boolean> {
   return (await sql`select 1 from report_photos where sha256 = ${sha256} limit 1`.execute(db)).rows.length > 0
 }
 
-export async function listPhotos(db: Db, reportId: string): Promise<PhotoRow[]> {
-  return (await sql<PhotoRow>`select * from report_photos where report_id = ${reportId}::uuid order by seq`.execute(db)).rows
+export async function listPhotos(db: Db, province: string, reportId: string): Promise<PhotoRow[]> {
+  return (await sql<PhotoRow>`select report_id, seq, file_name, thumb_name, mime, width, height, bytes, sha256 from report_photos
+    where report_id = ${reportId}::uuid and province_code = ${province} order by seq`.execute(db)).rows
 }
 
 export async function insertHistory(tx: Db, h: { reportId: string; at: Date; actor: string; action: string; fromStatus?: string | null; toStatus?: string | null; fromUnit?: string | null; toUnit?: string | null; note?: string | null }): Promise<void> {
@@ -154,20 +163,21 @@ export interface HistoryRow {
   note: string | null
 }
 
-export async function listHistory(db: Db, reportId: string): Promise<HistoryRow[]> {
-  return (await sql<HistoryRow>`select at, actor, action, from_status, to_status, from_unit, to_unit, note from report_history where report_id = ${reportId}::uuid order by id`.execute(db)).rows
+export async function listHistory(db: Db, province: string, reportId: string): Promise<HistoryRow[]> {
+  return (await sql<HistoryRow>`select at, actor, action, from_status, to_status, from_unit, to_unit, note from report_history
+    where report_id = ${reportId}::uuid and province_code = ${province} order by id`.execute(db)).rows
 }
 
-export async function getReportByCode(db: Db, code: string, opts: { forUpdate?: boolean } = {}): Promise<ReportRow | undefined> {
-  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.code = ${code} ${opts.forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]
+export async function getReportByCode(db: Db, province: string, code: string, opts: { forUpdate?: boolean } = {}): Promise<ReportRow | undefined> {
+  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.code = ${code} and r.province_code = ${province} ${opts.forUpdate ? sql`for update` : sql``}`.execute(db)).rows[0]
 }
 
-export async function getReportById(db: Db, id: string): Promise<ReportRow | undefined> {
-  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.id = ${id}::uuid`.execute(db)).rows[0]
+export async function getReportById(db: Db, province: string, id: string): Promise<ReportRow | undefined> {
+  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.id = ${id}::uuid and r.province_code = ${province}`.execute(db)).rows[0]
 }
 
 /** Applies a set of column changes to a report (column names are fixed by the caller, never user input). */
-export async function updateReport(tx: Db, id: string, changes: Partial<Record<keyof ReportRow | 'location', unknown>>): Promise<void> {
+export async function updateReport(tx: Db, province: string, id: string, changes: Partial<Record<keyof ReportRow | 'location', unknown>>): Promise<void> {
   const sets = Object.entries(changes).map(([k, v]) => {
     if (k === 'location') {
       const p = v as { lat: number; lon: number } | null
@@ -178,7 +188,7 @@ export async function updateReport(tx: Db, id: string, changes: Partial<Record<k
   })
   // Callers that replay history (demo data) set updated_at themselves.
   const touch = 'updated_at' in changes ? sql`` : sql`, updated_at = now()`
-  await sql`update reports set ${sql.join(sets, sql`, `)}${touch} where id = ${id}::uuid`.execute(tx)
+  await sql`update reports set ${sql.join(sets, sql`, `)}${touch} where id = ${id}::uuid and province_code = ${province}`.execute(tx)
 }
 
 export interface FeedFilter {
@@ -198,8 +208,8 @@ export interface FeedFilter {
 }
 
 /** One page of reports, newest first, with optional filters (one per line). */
-export async function listReports(db: Db, f: FeedFilter): Promise<ReportRow[]> {
-  const where = [sql`true`]
+export async function listReports(db: Db, province: string, f: FeedFilter): Promise<ReportRow[]> {
+  const where = [sql`r.province_code = ${province}`]
   if (!f.includeMerged) where.push(sql`r.merged_into is null`)
   if (f.bbox) where.push(sql`r.location && ST_MakeEnvelope(${f.bbox[0]}, ${f.bbox[1]}, ${f.bbox[2]}, ${f.bbox[3]}, 4326)`)
   if (f.category) where.push(sql`r.category_code = ${f.category}`)
@@ -222,7 +232,7 @@ export async function listReports(db: Db, f: FeedFilter): Promise<ReportRow[]> {
  * The GiST index answers the nearest-neighbour order (`<->`) and the bounding-box prefilter;
  * the exact distance on the sphere is computed only for those few rows.
  */
-export async function findNearbyOpen(db: Db, p: { lat: number; lon: number; category?: string; meters: number; limit: number }): Promise<(ReportRow & { distance_m: number })[]> {
+export async function findNearbyOpen(db: Db, province: string, p: { lat: number; lon: number; category?: string; meters: number; limit: number }): Promise<(ReportRow & { distance_m: number })[]> {
   const point = sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
   // Degrees of longitude shrink with latitude; twice the metre-per-degree ratio covers Vietnam.
   const degrees = (p.meters / 111_320) * 2
@@ -230,7 +240,7 @@ export async function findNearbyOpen(db: Db, p: { lat: number; lon: number; cate
     await sql<ReportRow & { distance_m: number }>`select * from (
         select ${REPORT_COLUMNS}, ST_Distance(r.location::geography, ${point}::geography) as distance_m
         from reports r
-        where r.status in ('received', 'assigned', 'in_progress') and r.merged_into is null
+        where r.province_code = ${province} and r.status in ('received', 'assigned', 'in_progress') and r.merged_into is null
           and (${p.category ?? null}::text is null or r.category_code = ${p.category ?? null})
           and r.location && ST_Expand(${point}, ${degrees})
         order by r.location <-> ${point}
@@ -241,36 +251,37 @@ export async function findNearbyOpen(db: Db, p: { lat: number; lon: number; cate
 }
 
 /** Adds a supporter ("me too"); returns false when this supporter had already joined. */
-export async function addSupporter(tx: Db, reportId: string, supporterKey: string): Promise<boolean> {
+export async function addSupporter(tx: Db, province: string, reportId: string, supporterKey: string): Promise<boolean> {
   const { rows } = await sql`insert into report_supporters (report_id, supporter_key) values (${reportId}::uuid, ${supporterKey})
     on conflict do nothing returning supporter_key`.execute(tx)
   if (rows.length === 0) return false
-  await sql`update reports set supporters_count = supporters_count + 1 where id = ${reportId}::uuid`.execute(tx)
+  await sql`update reports set supporters_count = supporters_count + 1 where id = ${reportId}::uuid and province_code = ${province}`.execute(tx)
   return true
 }
 
 /** Moves the supporters of a merged report to the report it was merged into. */
-export async function moveSupporters(tx: Db, fromId: string, toId: string): Promise<void> {
+export async function moveSupporters(tx: Db, province: string, fromId: string, toId: string): Promise<void> {
   await sql`insert into report_supporters (report_id, supporter_key, created_at)
-    select ${toId}::uuid, supporter_key, created_at from report_supporters where report_id = ${fromId}::uuid
+    select ${toId}::uuid, supporter_key, created_at from report_supporters where report_id = ${fromId}::uuid and province_code = ${province}
     on conflict do nothing`.execute(tx)
-  await sql`update reports set supporters_count = (select count(*) from report_supporters where report_id = ${toId}::uuid) where id = ${toId}::uuid`.execute(tx)
+  await sql`update reports set supporters_count = (select count(*) from report_supporters s where s.report_id = ${toId}::uuid and s.province_code = ${province})
+    where id = ${toId}::uuid and province_code = ${province}`.execute(tx)
 }
 
 /** Open reports past their state deadline that have not been escalated yet. */
-export async function listOverdueUnescalated(db: Db, now: Date, limit: number): Promise<ReportRow[]> {
+export async function listOverdueUnescalated(db: Db, province: string, now: Date, limit: number): Promise<ReportRow[]> {
   return (
     await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r
-      where r.status in ('received', 'assigned', 'in_progress') and r.state_due_at < ${now.toISOString()} and r.escalation_level = 0
+      where r.province_code = ${province} and r.status in ('received', 'assigned', 'in_progress') and r.state_due_at < ${now.toISOString()} and r.escalation_level = 0
       order by r.state_due_at limit ${limit}`.execute(db)
   ).rows
 }
 
 /** Resolved reports whose reopen window has passed. */
-export async function listResolvedBefore(db: Db, before: Date, limit: number): Promise<ReportRow[]> {
-  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.status = 'resolved' and r.resolved_at < ${before.toISOString()} order by r.resolved_at limit ${limit}`.execute(db)).rows
+export async function listResolvedBefore(db: Db, province: string, before: Date, limit: number): Promise<ReportRow[]> {
+  return (await sql<ReportRow>`select ${REPORT_COLUMNS} from reports r where r.province_code = ${province} and r.status = 'resolved' and r.resolved_at < ${before.toISOString()} order by r.resolved_at limit ${limit}`.execute(db)).rows
 }
 
-export async function countReports(db: Db): Promise<number> {
-  return Number((await sql<{ n: string }>`select count(*)::text as n from reports`.execute(db)).rows[0].n)
+export async function countReports(db: Db, province: string): Promise<number> {
+  return Number((await sql<{ n: string }>`select count(*)::text as n from reports where province_code = ${province}`.execute(db)).rows[0].n)
 }

@@ -96,6 +96,8 @@ function internalViewer(p: Principal | null, r: ReportRow): boolean {
 
 export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  // The node's province: every read of reports by code names it (routed to one shard on Citus).
+  const province = ctx.config.provinceCode
 
   app.get('/api/reports/categories', {
     schema: { tags: ['reports'], summary: 'Report categories (lĩnh vực phản ánh) and how each is handled', response: { 200: Type.Object({ items: Type.Array(Type.Object({ code: Type.String(), name_vi: Type.String(), name_en: Type.String(), icon: Type.String(), handling: Type.String(), department_code: Type.Union([Type.String(), Type.Null()]), deadlines: Type.Record(Type.String(), Type.Number()) })) }) } },
@@ -157,14 +159,14 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   app.get('/api/reports', {
     schema: { tags: ['reports'], summary: 'Public feed of reports (no personal data), newest first, keyset paging', querystring: FeedQuery, response: { 200: Type.Object({ items: Type.Array(Type.Unknown()), next_cursor: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorSchema } },
   }, async (req) => {
-    const rows = await listReports(ctx.readDb, feedFilter(req.query))
+    const rows = await listReports(ctx.readDb, province, feedFilter(req.query))
     return { items: rows.map((r) => presentPublic(r)), next_cursor: page(rows, req.query.limit) }
   })
 
   app.get('/api/reports.geojson', {
     schema: { tags: ['reports'], summary: 'Public feed as GeoJSON (same filters)', querystring: FeedQuery, response: { 200: Type.Unknown(), 400: ErrorSchema } },
   }, async (req, reply) => {
-    const rows = await listReports(ctx.readDb, feedFilter(req.query))
+    const rows = await listReports(ctx.readDb, province, feedFilter(req.query))
     reply.type('application/geo+json; charset=utf-8')
     return { type: 'FeatureCollection', features: rows.filter((r) => r.lat !== null).map(presentFeature), next_cursor: page(rows, req.query.limit) }
   })
@@ -172,7 +174,7 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   app.get('/api/reports/nearby', {
     schema: { tags: ['reports'], summary: 'Open reports near a point (to say "me too" instead of sending a duplicate)', querystring: Type.Object({ lat: Lat, lon: Lon, category: Type.Optional(Type.String({ maxLength: 64 })), radius_m: Type.Integer({ minimum: 10, maximum: 2000, default: 250 }) }), response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), 400: ErrorSchema } },
   }, async (req) => {
-    const rows = await findNearbyOpen(ctx.readDb, { lat: req.query.lat, lon: req.query.lon, category: req.query.category, meters: req.query.radius_m, limit: 20 })
+    const rows = await findNearbyOpen(ctx.readDb, province, { lat: req.query.lat, lon: req.query.lon, category: req.query.category, meters: req.query.radius_m, limit: 20 })
     return { items: rows.map((r) => ({ ...presentPublic(r), distance_m: Math.round(r.distance_m) })) }
   })
 
@@ -187,7 +189,7 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
     const p = requireUser(req, 'officer', 'unit_admin', 'province_admin')
     const unitCode = p.role === 'province_admin' ? req.query.unit_code : p.unitCode!
     if (p.role !== 'province_admin' && req.query.unit_code && req.query.unit_code !== p.unitCode) throw forbidden()
-    const rows = await listReports(ctx.db, { unitCode, status: parseStatuses(req.query.status) ?? OPEN_STATUSES, overdueAt: req.query.overdue ? ctx.clock() : undefined, after: decodeCursor(req.query.cursor), limit: req.query.limit })
+    const rows = await listReports(ctx.db, province, { unitCode, status: parseStatuses(req.query.status) ?? OPEN_STATUSES, overdueAt: req.query.overdue ? ctx.clock() : undefined, after: decodeCursor(req.query.cursor), limit: req.query.limit })
     return { items: rows.map((r) => presentInternal(r, [], [], p)), next_cursor: page(rows, req.query.limit) }
   })
 
@@ -195,7 +197,7 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
     schema: { tags: ['reports'], summary: "The signed-in citizen's own reports", querystring: Type.Object({ cursor: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }), response: { 200: Type.Object({ items: Type.Array(Type.Unknown()), next_cursor: Type.Union([Type.String(), Type.Null()]) }), 401: ErrorSchema } },
   }, async (req) => {
     const p = requireUser(req)
-    const rows = await listReports(ctx.db, { reporterUserId: p.userId, after: decodeCursor(req.query.cursor), limit: req.query.limit, includeMerged: true })
+    const rows = await listReports(ctx.db, province, { reporterUserId: p.userId, after: decodeCursor(req.query.cursor), limit: req.query.limit, includeMerged: true })
     return { items: rows.map((r) => ({ ...presentPublic(r), reporter: { name: r.reporter_name, phone: r.reporter_phone, email: r.reporter_email } })), next_cursor: page(rows, req.query.limit) }
   })
 
@@ -204,11 +206,11 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   app.get('/api/reports/:code', {
     schema: { tags: ['reports'], summary: 'One report: public view; the handling unit gets the internal view; the reporter also sees their contact details', params: CodeParams, response: { 200: Type.Unknown(), 400: ErrorSchema, 404: ErrorSchema } },
   }, async (req) => {
-    const r = await getReportByCode(ctx.db, req.params.code)
+    const r = await getReportByCode(ctx.db, province, req.params.code)
     if (!r) throw notFound('Report', 'phản ánh')
-    const [photos, history] = await Promise.all([listPhotos(ctx.db, r.id), listHistory(ctx.db, r.id)])
+    const [photos, history] = await Promise.all([listPhotos(ctx.db, province, r.id), listHistory(ctx.db, province, r.id)])
     const p = req.principal
-    if (internalViewer(p, r)) return { view: 'internal', ...presentInternal(r, photos, history, p), linked_documents: await documentsLinkedTo(ctx.db, 'report', r.code) }
+    if (internalViewer(p, r)) return { view: 'internal', ...presentInternal(r, photos, history, p), linked_documents: await documentsLinkedTo(ctx.db, province, 'report', r.code) }
     const base = { view: 'public', ...presentPublic(r, photos), timeline: presentPublicTimeline(history) }
     if (p?.kind === 'user' && p.userId === r.reporter_user_id) return { ...base, view: 'owner', reporter: { name: r.reporter_name, phone: r.reporter_phone, email: r.reporter_email } }
     return base
@@ -228,10 +230,10 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
     const supporterKey = p ? actorOf(p) : device ? `device:${device}` : undefined
     if (!supporterKey) throw badRequest('SUPPORTER_REQUIRED', 'Cần đăng nhập hoặc gửi mã thiết bị (X-Device-Id).', 'Sign in or send an X-Device-Id header.')
     return ctx.db.transaction().execute(async (tx) => {
-      const r = await getReportByCode(tx, req.params.code, { forUpdate: true })
+      const r = await getReportByCode(tx, province, req.params.code, { forUpdate: true })
       if (!r) throw notFound('Report', 'phản ánh')
       if (!OPEN_STATUSES.includes(r.status)) throw badRequest('REPORT_NOT_OPEN', 'Phản ánh đã được xử lý xong.', 'This report is no longer open.')
-      const added = await addSupporter(tx, r.id, supporterKey)
+      const added = await addSupporter(tx, province, r.id, supporterKey)
       if (added) await appendAudit(tx, { actor: actorOf(p), action: 'report.supported', entityType: 'report', entityId: r.code, data: {} }, ctx.clock())
       return { code: r.code, supporters_count: r.supporters_count + (added ? 1 : 0), added }
     })
@@ -262,7 +264,7 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
   }, async (req) => {
     requireUser(req)
     const r = await applyReportAction({ db: ctx.db, now: ctx.clock(), provinceCode: ctx.config.provinceCode, uploadDir: ctx.config.uploadDir }, req.params.code, req.params.action as ReportAction, req.body ?? {}, req.principal)
-    const [photos, history] = await Promise.all([listPhotos(ctx.db, r.id), listHistory(ctx.db, r.id)])
+    const [photos, history] = await Promise.all([listPhotos(ctx.db, province, r.id), listHistory(ctx.db, province, r.id)])
     return internalViewer(req.principal, r) ? { view: 'internal', ...presentInternal(r, photos, history, req.principal) } : { view: 'owner', ...presentPublic(r, photos), timeline: presentPublicTimeline(history) }
   })
 
@@ -271,8 +273,8 @@ export async function reportsRoutes(fastify: FastifyInstance, ctx: AppContext): 
     app.get(variant === 'full' ? '/api/reports/:code/photos/:seq' : '/api/reports/:code/photos/:seq/thumb', {
       schema: { tags: ['reports'], summary: variant === 'full' ? 'A report photo (EXIF removed)' : 'A report photo thumbnail', params: PhotoParams, response: { 200: Type.Unknown(), 404: ErrorSchema } },
     }, async (req, reply) => {
-      const r = await getReportByCode(ctx.db, req.params.code)
-      const photo = r && (await listPhotos(ctx.db, r.id)).find((x) => x.seq === req.params.seq)
+      const r = await getReportByCode(ctx.db, province, req.params.code)
+      const photo = r && (await listPhotos(ctx.db, province, r.id)).find((x) => x.seq === req.params.seq)
       if (!photo) throw notFound('Photo', 'ảnh')
       const path = join(ctx.config.uploadDir, variant === 'full' ? photo.file_name : photo.thumb_name)
       if (!existsSync(path)) throw notFound('Photo file', 'tệp ảnh')

@@ -172,7 +172,7 @@ describe('workflow', () => {
     const officer = await createTestUser(platform.ctx.db, 'officer', '03127')
     const code = await send()
     await act(code, 'resolve', officer, { answer: 'Xong' })
-    assert.ok((await closeSettledReports(platform.ctx.db, new Date(Date.now() + 11 * 86_400_000))) >= 1)
+    assert.ok((await closeSettledReports(platform.ctx.db, new Date(Date.now() + 11 * 86_400_000), platform.ctx.config.provinceCode)) >= 1)
     assert.equal((await view(code, null)).json().status, 'closed')
   })
 })

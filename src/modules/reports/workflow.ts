@@ -65,10 +65,10 @@ export interface WorkflowDeps {
  * history row, the audit entry and a `report.status_changed` event in the same transaction.
  */
 export async function applyReportAction(deps: WorkflowDeps, code: string, action: ReportAction, input: ActionInput, principal: Principal | null): Promise<ReportRow> {
-  const { db, now } = deps
+  const { db, now, provinceCode: province } = deps
   const cal = await loadWorkingCalendar(db)
   return db.transaction().execute(async (tx) => {
-    const r = await getReportByCode(tx, code, { forUpdate: true })
+    const r = await getReportByCode(tx, province, code, { forUpdate: true })
     if (!r) throw notFound('Report', 'phản ánh')
     const isStaffOfUnit = canSeeUnit(principal, r.unit_code)
     const isOwner = principal?.kind === 'user' && r.reporter_user_id === principal.userId
@@ -80,7 +80,7 @@ export async function applyReportAction(deps: WorkflowDeps, code: string, action
       throw conflict('INVALID_TRANSITION', `Không thể "${action}" khi phản ánh đang ở trạng thái "${r.status}".`, `Cannot ${action} a report in status ${r.status}.`, { status: r.status })
     }
     const category = (await getCategory(tx, r.category_code))!
-    const changes: Parameters<typeof updateReport>[2] = {}
+    const changes: Parameters<typeof updateReport>[3] = {}
     let to: ReportStatus = r.status
     let toUnit = r.unit_code
     let note = input.note ?? null
@@ -174,7 +174,7 @@ export async function applyReportAction(deps: WorkflowDeps, code: string, action
         break
       case 'merge': {
         if (!input.into_code) throw required('into_code', 'mã phản ánh gộp vào')
-        const target = await getReportByCode(tx, input.into_code, { forUpdate: true })
+        const target = await getReportByCode(tx, province, input.into_code, { forUpdate: true })
         if (!target || target.id === r.id) throw badRequest('INVALID_MERGE_TARGET', 'Phản ánh gộp vào không hợp lệ.', 'Invalid report to merge into.')
         if (!canSeeUnit(principal, target.unit_code)) throw forbidden()
         if (!OPEN.includes(target.status)) throw conflict('INVALID_TRANSITION', 'Phản ánh gộp vào đã đóng.', 'The target report is no longer open.')
@@ -184,9 +184,9 @@ export async function applyReportAction(deps: WorkflowDeps, code: string, action
         changes.merged_into = target.id
         changes.closed_at = now
         changes.state_due_at = null
-        await moveSupporters(tx, r.id, target.id)
+        await moveSupporters(tx, province, r.id, target.id)
         // The reporter of the duplicate becomes a supporter of the original.
-        await addSupporter(tx, target.id, `report:${r.id}`)
+        await addSupporter(tx, province, target.id, `report:${r.id}`)
         note = `merged into ${target.code}`
         break
       }
@@ -212,13 +212,13 @@ export async function applyReportAction(deps: WorkflowDeps, code: string, action
       }
     }
     changes.updated_at = now
-    await updateReport(tx, r.id, changes)
+    await updateReport(tx, province, r.id, changes)
     const actor = actorOf(principal)
     await insertHistory(tx, { reportId: r.id, at: now, actor, action, fromStatus: r.status, toStatus: to, fromUnit: r.unit_code, toUnit, note })
     await appendAudit(tx, { actor, action: `report.${action}`, entityType: 'report', entityId: r.code, data: { from: r.status, to, unit: toUnit } }, now)
     if (to !== r.status || toUnit !== r.unit_code) {
       await publishEvent(tx, 'report.status_changed', { code: r.code, from: r.status, to, unit_code: toUnit, action, from_unit: r.unit_code, category: r.category_code, channel: r.channel, commune_code: r.commune_code, received_at: r.created_at.toISOString(), due_at: r.due_at?.toISOString() ?? null, at: now.toISOString() })
     }
-    return (await getReportByCode(tx, code))!
+    return (await getReportByCode(tx, province, code))!
   })
 }

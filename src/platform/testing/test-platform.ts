@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../db/database.ts'
 import type { Module } from '../module.ts'
 import { createPlatform, type Platform } from '../runtime.ts'
 import { createScratchDatabase } from './scratch-database.ts'
+import { routingCheckFromEnv, type StatementCapture } from './statement-capture.ts'
 
 export interface TestDatabaseOptions {
   /**
@@ -53,6 +54,8 @@ export interface TestPlatformOptions {
   database?: TestDatabaseOptions
   modules?: Module[]
   clock?: () => Date
+  /** Sees every statement the platform sends once it is started (migrations and seeding unseen). */
+  capture?: StatementCapture
 }
 
 /**
@@ -62,14 +65,16 @@ export interface TestPlatformOptions {
 export async function startTestPlatform(opts: TestPlatformOptions = {}): Promise<Platform> {
   const { allModules, principalResolver } = await import('../../modules/index.ts')
   const database = await openTestDatabase(opts.database)
+  const capture = opts.capture ?? routingCheckFromEnv()
   try {
     const platform = await createPlatform({
       config: testConfig(opts.config),
       modules: opts.modules ?? allModules,
       principalResolver,
-      database,
+      database: capture ? capture.wrap(database) : database,
       clock: opts.clock,
     })
+    if (capture) capture.enabled = true
     return {
       ...platform,
       async close() {

@@ -27,7 +27,7 @@ export const iocRulesModule: Module = {
       await evaluateFactRules(db, deps, now)
     })
     ctx.jobs.register(APOLOGY_JOB, async ({ db, now }) => {
-      await runDeadlineWarnings(db, now)
+      await runDeadlineWarnings(db, ctx.config.provinceCode, now)
     })
     ctx.events.subscribe('data.feed_updated', async (tx, event) => {
       const p = event.payload as { feed_code?: unknown; updated_at?: unknown; unit_code?: unknown }

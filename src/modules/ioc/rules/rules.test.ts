@@ -77,7 +77,7 @@ describe('fact rules, with the clock under test control', () => {
     // The reports module handles the request: the report is escalated once, however often the event comes.
     await platform.ctx.events.dispatchPending(platform.ctx.db, 10_000)
     const { getReportByCode } = await import('../../reports/index.ts')
-    const escalated = await getReportByCode(platform.ctx.db, late)
+    const escalated = await getReportByCode(platform.ctx.db, platform.ctx.config.provinceCode, late)
     assert.equal(escalated?.escalation_level, 1, 'the report was escalated by the rule')
     const { rows: hist } = await sql<{ n: number }>`select count(*)::int as n from outbox_events where topic = 'report.escalated' and payload->>'code' = ${late}`.execute(platform.ctx.db)
     assert.equal(hist[0].n, 1)

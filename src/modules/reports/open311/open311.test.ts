@@ -348,16 +348,17 @@ describe('servicerequestupdates (FixMyStreet extension)', () => {
     // History rows as the workflow writes them (written directly here, with the repository's own functions).
     const start = new Date(Date.now() - 1000)
     const db = platform.ctx.db
+    const province = platform.ctx.config.provinceCode
     const [a, b, c] = [await submit({ description: 'Lấn chiếm vỉa hè' }), await submit({ description: 'Biển báo đổ' }), await submit({ description: 'Biển báo đổ (gửi lại)' })]
     const at = (ms: number) => new Date(Date.now() + ms)
-    const ra = (await getReportByCode(db, a))!
-    await updateReport(db, ra.id, { unit_code: '11.SXD' })
+    const ra = (await getReportByCode(db, province, a))!
+    await updateReport(db, province, ra.id, { unit_code: '11.SXD' })
     await insertHistory(db, { reportId: ra.id, at: at(1), actor: 'user:x', action: 'transfer', fromStatus: 'received', toStatus: 'received', fromUnit: '03127', toUnit: '11.SXD', note: 'lý do nội bộ' })
-    const rb = (await getReportByCode(db, b))!
-    await updateReport(db, rb.id, { status: 'rejected', reject_reason: 'Không thuộc thẩm quyền của phường.', outcome: 'rejected' })
+    const rb = (await getReportByCode(db, province, b))!
+    await updateReport(db, province, rb.id, { status: 'rejected', reject_reason: 'Không thuộc thẩm quyền của phường.', outcome: 'rejected' })
     await insertHistory(db, { reportId: rb.id, at: at(2), actor: 'user:x', action: 'reject', fromStatus: 'received', toStatus: 'rejected', fromUnit: '03127', toUnit: '03127', note: 'Không thuộc thẩm quyền của phường.' })
-    const rc = (await getReportByCode(db, c))!
-    await updateReport(db, rc.id, { status: 'closed', outcome: 'duplicate', merged_into: rb.id })
+    const rc = (await getReportByCode(db, province, c))!
+    await updateReport(db, province, rc.id, { status: 'closed', outcome: 'duplicate', merged_into: rb.id })
     await insertHistory(db, { reportId: rc.id, at: at(3), actor: 'user:x', action: 'merge', fromStatus: 'received', toStatus: 'closed', fromUnit: '03127', toUnit: '03127', note: `merged into ${b}` })
 
     const res = await get(`servicerequestupdates.json?locale=en&start_date=${encodeURIComponent(start.toISOString())}&end_date=${encodeURIComponent(at(60_000).toISOString())}`)

@@ -32,7 +32,7 @@ export interface Open311ReportRow {
 const PUBLIC_COLUMNS = sql`r.id, r.code, r.category_code, r.description, r.status, r.outcome, r.public_answer, r.reject_reason,
   ST_Y(r.location) as lat, ST_X(r.location) as lon, r.address_text, r.commune_code, r.unit_code,
   r.created_at, r.updated_at, r.due_at, m.code as merged_into_code,
-  (select min(p.seq) from report_photos p where p.report_id = r.id) as first_photo_seq`
+  (select min(p.seq) from report_photos p where p.report_id = r.id and p.province_code = r.province_code) as first_photo_seq`
 
 export interface Open311RequestFilter {
   /** Tracking codes; when given, the other filters are not applied (as the spec says). */
@@ -48,8 +48,9 @@ export interface Open311RequestFilter {
 }
 
 /** Reports for GET requests, newest first. Merged duplicates only appear when asked for by code. */
-export async function findOpen311Requests(db: Db, f: Open311RequestFilter): Promise<Open311ReportRow[]> {
-  const where = [sql`true`]
+export async function findOpen311Requests(db: Db, province: string, f: Open311RequestFilter): Promise<Open311ReportRow[]> {
+  // The node's province, so Citus routes the query to one shard; the joins stay on it (colocated).
+  const where = [sql`r.province_code = ${province}`]
   if (f.codes) {
     if (f.codes.length === 0) return []
     where.push(sql`r.code in (${sql.join(f.codes)})`)
@@ -62,14 +63,14 @@ export async function findOpen311Requests(db: Db, f: Open311RequestFilter): Prom
     if (f.unitCode) where.push(sql`r.unit_code = ${f.unitCode}`)
   }
   return (
-    await sql<Open311ReportRow>`select ${PUBLIC_COLUMNS} from reports r left join reports m on m.id = r.merged_into
+    await sql<Open311ReportRow>`select ${PUBLIC_COLUMNS} from reports r left join reports m on m.id = r.merged_into and m.province_code = r.province_code
       where ${sql.join(where, sql` and `)}
       order by r.created_at desc, r.id desc limit ${f.limit} offset ${f.offset}`.execute(db)
   ).rows.map(normalise)
 }
 
-export async function getOpen311Request(db: Db, code: string): Promise<Open311ReportRow | undefined> {
-  return (await findOpen311Requests(db, { codes: [code], limit: 1, offset: 0 }))[0]
+export async function getOpen311Request(db: Db, province: string, code: string): Promise<Open311ReportRow | undefined> {
+  return (await findOpen311Requests(db, province, { codes: [code], limit: 1, offset: 0 }))[0]
 }
 
 /** One change of a report worth telling an Open311 client about (a status or unit change). */
@@ -95,13 +96,13 @@ export interface StatusUpdateRow {
  * handling unit and every answer, but not the creation itself, ratings, location confirmations
  * or escalations (which change neither). Never the actor.
  */
-export async function listStatusUpdates(db: Db, f: { from: Date; to: Date; limit: number; offset: number }): Promise<StatusUpdateRow[]> {
+export async function listStatusUpdates(db: Db, province: string, f: { from: Date; to: Date; limit: number; offset: number }): Promise<StatusUpdateRow[]> {
   const { rows } = await sql<StatusUpdateRow>`select h.id::text as id, h.at, h.action, h.from_status, h.to_status, h.from_unit, h.to_unit, h.note,
         r.code, r.outcome, r.public_answer, m.code as merged_into_code
       from report_history h
-      join reports r on r.id = h.report_id
-      left join reports m on m.id = r.merged_into
-      where h.at >= ${f.from.toISOString()} and h.at <= ${f.to.toISOString()}
+      join reports r on r.id = h.report_id and r.province_code = h.province_code
+      left join reports m on m.id = r.merged_into and m.province_code = r.province_code
+      where h.province_code = ${province} and h.at >= ${f.from.toISOString()} and h.at <= ${f.to.toISOString()}
         and h.action <> 'created'
         and (h.to_status is distinct from h.from_status
           or (h.action <> 'escalated' and h.to_unit is distinct from h.from_unit)

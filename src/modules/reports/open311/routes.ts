@@ -149,11 +149,11 @@ async function open311Plugin(fastify: FastifyInstance, ctx: AppContext): Promise
       const page = { limit: q.page_size, offset: (q.page - 1) * q.page_size }
       let rows: Open311ReportRow[]
       if (q.service_request_id) {
-        rows = await findOpen311Requests(ctx.db, { codes: parseCodes(q.service_request_id), ...page })
+        rows = await findOpen311Requests(ctx.db, ctx.config.provinceCode, { codes: parseCodes(q.service_request_id), ...page })
       } else {
         const { from, to } = dateWindow(q.start_date, q.end_date, { now: ctx.clock(), defaultSpanMs: REQUESTS_SPAN_MS, maxSpanMs: REQUESTS_SPAN_MS })
         const categories = q.service_code?.split(',').map((s) => s.trim()).filter(Boolean)
-        rows = await findOpen311Requests(ctx.db, { categories, statuses: statusesFor(q.status), from, to, unitCode: q.agency_responsible?.trim() || undefined, ...page })
+        rows = await findOpen311Requests(ctx.db, ctx.config.provinceCode, { categories, statuses: statusesFor(q.status), from, to, unitCode: q.agency_responsible?.trim() || undefined, ...page })
       }
       const k = await lookups(ctx, req, rows.map((r) => r.unit_code))
       return sendDoc(reply, requestFormat(req), serviceRequestsDoc(rows.map((r) => toServiceRequest(r, k))))
@@ -162,7 +162,7 @@ async function open311Plugin(fastify: FastifyInstance, ctx: AppContext): Promise
     app.get(`/servicerequestupdates${sfx}`, { schema: { ...schema(sfx, 'FixMyStreet extension: status changes of requests in a time window, oldest first'), querystring: UpdatesQuery } }, async (req, reply) => {
       const q = req.query
       const { from, to } = dateWindow(q.start_date, q.end_date, { now: ctx.clock(), defaultSpanMs: UPDATES_DEFAULT_SPAN_MS, maxSpanMs: UPDATES_MAX_SPAN_MS })
-      const rows = await listStatusUpdates(ctx.db, { from, to, limit: q.page_size, offset: (q.page - 1) * q.page_size })
+      const rows = await listStatusUpdates(ctx.db, ctx.config.provinceCode, { from, to, limit: q.page_size, offset: (q.page - 1) * q.page_size })
       const units = await unitNames(ctx, rows.flatMap((u) => [u.to_unit ?? u.from_unit ?? '']))
       const locale = pickLocale(req)
       return sendDoc(reply, requestFormat(req), listDoc('service_request_updates', 'request_update', rows.map((u) => toRequestUpdate(u, units, locale))))
@@ -222,7 +222,7 @@ async function clientOf(req: FastifyRequest, ctx: AppContext): Promise<Principal
 }
 
 async function findByCode(ctx: AppContext, code: string): Promise<Open311ReportRow> {
-  const r = /^PA-\d{4}-\d{6,}$/i.test(code) ? await getOpen311Request(ctx.db, code.toUpperCase()) : undefined
+  const r = /^PA-\d{4}-\d{6,}$/i.test(code) ? await getOpen311Request(ctx.db, ctx.config.provinceCode, code.toUpperCase()) : undefined
   if (!r) throw notFound(`Service request "${code}"`, 'phản ánh')
   return r
 }

@@ -130,7 +130,7 @@ async function runCommand(deps: SmsDeps, msg: InboundSms, phone: string, command
     case 'error':
       return { reply: command.reply, outcome: 'rejected', report_code: null }
     case 'status': {
-      const r = await getReportByCode(db, command.code)
+      const r = await getReportByCode(db, deps.provinceCode, command.code)
       const unit = r ? await getOrgUnit(db, r.unit_code) : undefined
       const vnDate = r ? new Date(r.updated_at.getTime() + 7 * 3600_000).toISOString().slice(0, 10).split('-').reverse().join('/') : ''
       return { reply: statusReply(command.code, r ? { status: r.status, unit_name: unit?.name_vi ?? r.unit_code, public_answer: r.public_answer, updated_vn_date: vnDate } : null), outcome: 'status', report_code: r?.code ?? null }

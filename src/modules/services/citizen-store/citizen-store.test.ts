@@ -89,7 +89,7 @@ describe('citizen data store (kho dữ liệu của công dân)', () => {
     const stolen = await submit(other, { 'reuse.to_khai': item.id }, [])
     assert.equal(stolen.statusCode, 400)
     assert.equal(stolen.json().error.code, 'UNKNOWN_STORE_ITEM')
-    const before = await countReusedComponents(platform.ctx.db, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) })
+    const before = await countReusedComponents(platform.ctx.db, platform.ctx.config.provinceCode, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) })
     const res = await submit(citizen, { 'reuse.to_khai': item.id }, [])
     assert.equal(res.statusCode, 201, res.body)
     const code = res.json().code
@@ -97,8 +97,8 @@ describe('citizen data store (kho dữ liệu của công dân)', () => {
     assert.equal(d.files.length, 1)
     assert.equal(d.files[0].reused_from, item.id)
     assert.equal(d.files[0].sha256, item.sha256)
-    assert.equal(await countReusedComponents(platform.ctx.db, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) }), before + 1)
-    assert.equal(await countReusedComponents(platform.ctx.db, { unitCode: '11.SXD', from, to: new Date(now.getTime() + 1000) }), 0)
+    assert.equal(await countReusedComponents(platform.ctx.db, platform.ctx.config.provinceCode, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) }), before + 1)
+    assert.equal(await countReusedComponents(platform.ctx.db, platform.ctx.config.provinceCode, { unitCode: '11.SXD', from, to: new Date(now.getTime() + 1000) }), 0)
     // The file of the dossier: its owner and the unit's officer; another unit 403; another citizen 404.
     const url = `/api/dossiers/${code}/files/${d.files[0].id}`
     assert.deepEqual((await inject('GET', url, citizen)).rawPayload, data)
@@ -170,12 +170,12 @@ describe('citizen data store (kho dữ liệu của công dân)', () => {
     // Reused in a new dossier instead of uploading (another citizen cannot), and counted for 766.
     assert.equal((await submit(other, { 'reuse.to_khai': rs.id }, [])).json().error.code, 'UNKNOWN_STORE_ITEM')
     const from = new Date(now.getTime() - 1000)
-    const before = await countReusedComponents(platform.ctx.db, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) })
+    const before = await countReusedComponents(platform.ctx.db, platform.ctx.config.provinceCode, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) })
     const reuse = await submit(citizen, { 'reuse.to_khai': rs.id }, [])
     assert.equal(reuse.statusCode, 201, reuse.body)
     const d = (await inject('GET', `/api/dossiers/${reuse.json().code}`, citizen)).json()
     assert.equal(d.files[0].reused_from, rs.id)
-    assert.equal(await countReusedComponents(platform.ctx.db, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) }), before + 1)
+    assert.equal(await countReusedComponents(platform.ctx.db, platform.ctx.config.provinceCode, { unitCode: UNIT, from, to: new Date(now.getTime() + 1000) }), before + 1)
     // One result per dossier, whatever is retried.
     const n = (await sql<{ n: number }>`select count(*)::int as n from dossier_results where owner_user_id = ${citizen.principal.kind === 'user' ? citizen.principal.userId : ''}::uuid`.execute(platform.ctx.db)).rows[0].n
     assert.equal(n, 2)

@@ -58,16 +58,16 @@ export async function deliverResultToStore(tx: Db, d: DossierRow, now: Date): Pr
  * written (temporary name, then rename) and recorded once; concurrent first opens render the same
  * bytes (the file name is the content's hash) and only one update lands.
  */
-export async function withRenderedResult(db: Db, uploadDir: string, item: StoreItem, now: Date): Promise<StoreItem & { stored_name: string }> {
+export async function withRenderedResult(db: Db, province: string, uploadDir: string, item: StoreItem, now: Date): Promise<StoreItem & { stored_name: string }> {
   if (item.stored_name) return item as StoreItem & { stored_name: string }
-  const d = item.dossier_code ? await getDossierByCode(db, item.dossier_code) : undefined
+  const d = item.dossier_code ? await getDossierByCode(db, province, item.dossier_code) : undefined
   if (!d) throw new Error(`result ${item.id} has no dossier`)
-  const [files, slips, letter, unit] = await Promise.all([listFiles(db, d.id), listSlips(db, d.id), getLetter(db, d.id), getOrgUnit(db, d.unit_code)])
+  const [files, slips, letter, unit] = await Promise.all([listFiles(db, province, d.id), listSlips(db, province, d.id), getLetter(db, province, d.id), getOrgUnit(db, d.unit_code)])
   const at = d.returned_at ?? now
   const pdf = await renderSlip('result', { dossier: d, agencyName: unit?.name_vi ?? d.unit_code, files, slips, letter, place: 'Điện Biên', now: at })
   const { stored_name, sha256 } = await storeContent(uploadDir, pdf)
   const { rows } = await sql<{ stored_name: string; bytes: number; sha256: string }>`update dossier_results
     set stored_name = coalesce(stored_name, ${stored_name}), bytes = coalesce(bytes, ${pdf.length}), sha256 = coalesce(sha256, ${sha256})
-    where dossier_id = ${d.id}::bigint returning stored_name, bytes, sha256`.execute(db)
+    where dossier_id = ${d.id}::bigint and province_code = ${province} returning stored_name, bytes, sha256`.execute(db)
   return { ...item, ...(rows[0] ?? { stored_name, bytes: pdf.length, sha256 }) }
 }

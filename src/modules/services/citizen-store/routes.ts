@@ -43,7 +43,7 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     },
   }, async (req) => {
     const p = requireUser(req)
-    return { items: (await listStoreItems(ctx.db, p.userId, req.query.limit, req.query.offset)).map(present) }
+    return { items: (await listStoreItems(ctx.db, ctx.config.provinceCode, p.userId, req.query.limit, req.query.offset)).map(present) }
   })
 
   app.post('/api/me/store', {
@@ -83,7 +83,7 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
         return await runIdempotent(ctx.db, { scope: `POST /api/me/store|${actorOf(p)}`, key, fingerprint: requestFingerprint({ title, sha256, name: f.name }) }, async (tx) => {
           const id = await insertStoreItem(tx, { owner: p.userId, title, original_name: f.name.slice(0, 255), stored_name: stored, mime: format.mime, bytes: f.data.length, sha256, at: now })
           await appendAudit(tx, { actor: actorOf(p), action: 'citizen_store.uploaded', entityType: 'citizen_store_item', entityId: id, data: { sha256, bytes: f.data.length } }, now)
-          const item = (await getStoreItem(tx, p.userId, id))!
+          const item = (await getStoreItem(tx, ctx.config.provinceCode, p.userId, id))!
           return { statusCode: 201, body: present(item) }
         })
       } catch (err) {
@@ -100,9 +100,9 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     schema: { tags: ['citizen-store'], summary: 'Download one item of my data store (owner only)', params: Type.Object({ id: ItemId }), response: { 200: Type.Unknown(), 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema } },
   }, async (req, reply) => {
     const p = requireUser(req)
-    const found = await getStoreItem(ctx.db, p.userId, req.params.id)
+    const found = await getStoreItem(ctx.db, ctx.config.provinceCode, p.userId, req.params.id)
     if (!found) throw notFoundItem()
-    const item = await withRenderedResult(ctx.db, ctx.config.uploadDir, found, ctx.clock())
+    const item = await withRenderedResult(ctx.db, ctx.config.provinceCode, ctx.config.uploadDir, found, ctx.clock())
     const data = await readFile(join(ctx.config.uploadDir, item.stored_name)).catch(() => undefined)
     if (!data) throw notFoundItem()
     reply.type(item.mime).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(item.original_name)}`).header('cache-control', 'private, no-store')
@@ -114,7 +114,7 @@ export async function citizenStoreRoutes(fastify: FastifyInstance, ctx: AppConte
     schema: { tags: ['citizen-store'], summary: 'Remove one of my uploads from my data store (files of dossiers stay with their dossier: 409)', params: Type.Object({ id: ItemId }), response: { 204: Type.Null(), 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema } },
   }, async (req, reply) => {
     const p = requireUser(req)
-    const item = await getStoreItem(ctx.db, p.userId, req.params.id)
+    const item = await getStoreItem(ctx.db, ctx.config.provinceCode, p.userId, req.params.id)
     if (!item) throw notFoundItem()
     if (item.source !== 'upload') throw new AppError(409, 'PART_OF_DOSSIER', 'Tệp thuộc hồ sơ hoặc là kết quả giải quyết, không xoá được.', 'This file belongs to a dossier or is the result of one and cannot be removed.')
     const now = ctx.clock()

@@ -27,6 +27,8 @@ export interface ActionInput {
 
 export interface ActionDeps {
   db: Db
+  /** The node's province (config.provinceCode): every statement on the dossier names it (Citus routing). */
+  provinceCode: string
   uploadDir: string
   now: Date
 }
@@ -78,11 +80,11 @@ export async function applyDossierAction(deps: ActionDeps, code: string, action:
 
 /** `applyDossierAction`, answering also with the control slip the action wrote. */
 export async function runDossierAction(deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null): Promise<ActionResult> {
-  const { db, now } = deps
+  const { db, now, provinceCode: province } = deps
   const cal = await loadWorkingCalendar(db)
   let files: CheckedFile[] = []
   if (action === 'supplement') {
-    const d = await getDossierByCode(db, code)
+    const d = await getDossierByCode(db, province, code)
     if (!d) throw notFound('Dossier', 'hồ sơ')
     files = checkFiles(d.procedure.components, input.files ?? [], false)
     if (!files.length) throw badRequest('FILES_REQUIRED', 'Cần gửi kèm tệp bổ sung.', 'A supplement needs at least one file.')
@@ -110,8 +112,8 @@ export async function runDossierAction(deps: ActionDeps, code: string, action: D
 }
 
 async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: string, action: DossierAction, input: ActionInput, p: Principal | null, files: CheckedFile[]): Promise<ActionResult> {
-  const { now } = deps
-  const d = await getDossierByCode(tx, code, { forUpdate: true })
+  const { now, provinceCode: province } = deps
+  const d = await getDossierByCode(tx, province, code, { forUpdate: true })
   if (!d) throw notFound('Dossier', 'hồ sơ')
   if (!mayAct(action, p, d)) throw forbidden()
   const to = nextStatus(action, d.status, d.received_at !== null)
@@ -134,7 +136,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
 
   /** Ends an open pause: the due instant moves back by the pause (unless it was counted late). */
   const resume = async () => {
-    const pause = await closePause(tx, d.id, now)
+    const pause = await closePause(tx, province, d.id, now)
     if (pause && !pause.counted_late && d.clock_started_at && due) {
       due = extendForPause(cal, unit, d.clock_started_at, due, { from: pause.from_at, to: now })
       changes.due_at = due
@@ -172,7 +174,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
       changes.supplement_reason = input.reason
       if (d.received_at) {
         // One supplement request per unit stops the clock; a second one is the unit's fault: counted late.
-        const earlier = (await listPauses(tx, d.id)).filter((x) => x.kind === 'supplement' && x.unit_code === d.unit_code)
+        const earlier = (await listPauses(tx, province, d.id)).filter((x) => x.kind === 'supplement' && x.unit_code === d.unit_code)
         const late = earlier.length > 0
         await openPause(tx, d.id, { kind: 'supplement', unit_code: d.unit_code, reason: input.reason ?? null, by: userId, at: now, counted_late: late })
         if (late) {
@@ -187,7 +189,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
     case 'supplement':
       await resume()
       if (files.length) {
-        const round = await supplementRound(tx, d.id)
+        const round = await supplementRound(tx, province, d.id)
         folded.push(insertFilesStatement(d.id, files.map((f) => ({ ...f, round })), now, userId))
       }
       data.files = files.map((f) => f.component_key)
@@ -211,7 +213,7 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
     }
     case 'withdraw':
     case 'stop':
-      if (d.paused_since || d.status === DOSSIER_STATUS.SUPPLEMENT_REQUESTED || d.status === DOSSIER_STATUS.AWAITING_FEE) await closePause(tx, d.id, now)
+      if (d.paused_since || d.status === DOSSIER_STATUS.SUPPLEMENT_REQUESTED || d.status === DOSSIER_STATUS.AWAITING_FEE) await closePause(tx, province, d.id, now)
       Object.assign(changes, { closed_at: now, paused_since: null, ...(action === 'stop' ? { stop_reason: input.reason } : {}) })
       break
     case 'resolve': {
@@ -248,11 +250,11 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
       break
     }
     case 'approve_apology': {
-      const letter = await getLetter(tx, d.id)
+      const letter = await getLetter(tx, province, d.id)
       if (!letter || letter.status !== 'pending') throw conflict('NO_APOLOGY_PENDING', 'Không có phiếu xin lỗi chờ phê duyệt.', 'No apology letter is waiting for approval.')
       const proposed = input.new_due ? parseInstant(input.new_due) : letter.proposed_due
       await sql`update dossier_letters set status = 'approved', approved_by = ${userId}::uuid, approved_at = ${now.toISOString()},
-        proposed_due = ${proposed.toISOString()} where dossier_id = ${d.id}::bigint and kind = 'apology'`.execute(tx)
+        proposed_due = ${proposed.toISOString()} where dossier_id = ${d.id}::bigint and province_code = ${province} and kind = 'apology'`.execute(tx)
       data.proposed_due = proposed.toISOString()
       break
     }
@@ -267,10 +269,10 @@ async function applyInTx(tx: Db, cal: WorkingCalendar, deps: ActionDeps, code: s
   } else if (to === DOSSIER_STATUS.RESOLVED || FINAL.includes(to)) {
     changes.step_due_at = null
   }
-  const dossier = await updateLockedDossier(tx, d, changes)
+  const dossier = await updateLockedDossier(tx, province, d, changes)
   // Returned: the result enters the applicant's data store (kho dữ liệu), reusable later.
   if (to === DOSSIER_STATUS.RETURNED) await deliverResultToStore(tx, dossier, now)
-  const slip = await recordHandOff(tx, {
+  const slip = await recordHandOff(tx, province, {
     dossierId: d.id, code: d.code, action, actor: actorOf(p), actorUserId: userId, step, from: d.status, to,
     fromUnit: d.unit_code, toUnit: d.unit_code, toUser, at: now, dueAt: slipDue, note, data, applicantUserId: d.applicant_user_id,
   }, folded, foldedAudit)
@@ -283,8 +285,9 @@ function parseInstant(s: string): Date {
   return d
 }
 
-async function supplementRound(tx: Db, dossierId: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from dossier_pauses where dossier_id = ${dossierId}::bigint and kind = 'supplement'`.execute(tx)
+async function supplementRound(tx: Db, province: string, dossierId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from dossier_pauses
+    where dossier_id = ${dossierId}::bigint and province_code = ${province} and kind = 'supplement'`.execute(tx)
   return Math.max(1, rows[0].n)
 }
 

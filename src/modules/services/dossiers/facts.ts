@@ -50,14 +50,19 @@ export interface DossierFact {
 
 const COLUMNS = sql`code, procedure_code, unit_code, commune_code, channel, status, received_at, submitted_at, due_at, resolved_at,
   timeliness, fee_vnd::float8 as fee_vnd, payment_status, (result_document_id is not null) as digitised_result,
-  (select count(*)::int from dossier_files f where f.dossier_id = dossiers.id and f.reused_from is not null) as reused_components`
+  (select count(*)::int from dossier_files f where f.dossier_id = dossiers.id and f.province_code = dossiers.province_code and f.reused_from is not null) as reused_components`
 
-export async function getDossierFact(db: Db, code: string): Promise<DossierFact | undefined> {
-  const { rows } = await sql<DossierFact>`select ${COLUMNS} from dossiers where code = ${code}`.execute(db)
+/** One dossier's facts, in the node's province (`province`: routed to one shard on Citus). */
+export async function getDossierFact(db: Db, province: string, code: string): Promise<DossierFact | undefined> {
+  const { rows } = await sql<DossierFact>`select ${COLUMNS} from dossiers where code = ${code} and province_code = ${province}`.execute(db)
   return rows[0]
 }
 
-/** Dossiers in code order after a cursor, for rebuilding roll-ups (backfill). */
+/**
+ * Dossiers in code order after a cursor, for rebuilding roll-ups (backfill). Every province's:
+ * the IOC roll-ups are not per province yet (distribution.ts, `later`), so these reads go to
+ * every shard on Citus (their joins stay colocated).
+ */
 export async function listDossierFacts(db: Db, opts: { afterCode?: string; limit: number }): Promise<DossierFact[]> {
   const { rows } = await sql<DossierFact>`select ${COLUMNS} from dossiers where code > ${opts.afterCode ?? ''} order by code limit ${opts.limit}`.execute(db)
   return rows
@@ -67,7 +72,7 @@ export async function listDossierFacts(db: Db, opts: { afterCode?: string; limit
 export async function listDossierStepTimes(db: Db, codes: string[]): Promise<{ code: string; step: string; to_status: number; at: Date }[]> {
   if (codes.length === 0) return []
   const { rows } = await sql<{ code: string; step: string; to_status: number; at: Date }>`
-    select d.code, s.step, s.to_status, s.at from dossier_control_slips s join dossiers d on d.id = s.dossier_id
+    select d.code, s.step, s.to_status, s.at from dossier_control_slips s join dossiers d on d.id = s.dossier_id and d.province_code = s.province_code
     where d.code = any(${codes}::text[]) order by d.code, s.seq`.execute(db)
   return rows
 }

@@ -90,7 +90,11 @@ export async function storeFiles(uploadDir: string, files: readonly CheckedFile[
   for (const f of files) await writeFileAtomic(join(uploadDir, f.stored_name), f.data, { contentAddressed: true })
 }
 
-/** Removes files of a failed write unless a committed dossier refers to the same content. */
+/**
+ * Removes files of a failed write unless a committed dossier refers to the same content. Across
+ * every province on purpose (not routed to one shard on Citus): files are content-addressed, and
+ * nodes of several provinces may share one store.
+ */
 export async function removeUnreferenced(db: Db, uploadDir: string, files: readonly { stored_name: string }[]): Promise<void> {
   for (const f of files) {
     const { rows } = await sql`select 1 from dossier_files where stored_name = ${f.stored_name}

@@ -17,7 +17,7 @@ export const dossierRoutes = createDossierRoutes({ catalogue: catalogueAdapter }
 /** Schedules the one-working-day warning and apology-letter drafting (every 15 minutes). */
 export async function setupDossierJobs(ctx: AppContext): Promise<void> {
   ctx.jobs.schedule({ name: 'dossiers.deadline-warnings', cron: '*/15 * * * *' }, async ({ db, now }) => {
-    await runDeadlineWarnings(db, now)
+    await runDeadlineWarnings(db, ctx.config.provinceCode, now)
   })
 }
 

@@ -13,20 +13,20 @@ export const APOLOGY_EXTRA_WORKING_DAYS = 2
  * being late, draft the apology and new-date letter for the leader to approve — at most one per
  * dossier (unique row). Each dossier is handled in its own transaction, under its row lock.
  */
-export async function runDeadlineWarnings(db: Db, now: Date, limit = 200): Promise<number> {
+export async function runDeadlineWarnings(db: Db, province: string, now: Date, limit = 200): Promise<number> {
   const cal = await loadWorkingCalendar(db)
   const { rows } = await sql<{ id: string }>`select id::text as id from dossiers
-    where status in (2, 4) and paused_since is null and warned_at is null and warn_at <= ${now.toISOString()}
+    where province_code = ${province} and status in (2, 4) and paused_since is null and warned_at is null and warn_at <= ${now.toISOString()}
     order by warn_at limit ${limit}`.execute(db)
   let n = 0
   for (const { id } of rows) {
     await db.transaction().execute(async (tx) => {
       const { rows: locked } = await sql<{ code: string; unit_code: string; due_at: Date }>`select code, unit_code, due_at from dossiers
-        where id = ${id}::bigint and status in (2, 4) and paused_since is null and warned_at is null and warn_at <= ${now.toISOString()}
+        where id = ${id}::bigint and province_code = ${province} and status in (2, 4) and paused_since is null and warned_at is null and warn_at <= ${now.toISOString()}
         for update skip locked`.execute(tx)
       const d = locked[0]
       if (!d) return
-      await sql`update dossiers set warned_at = ${now.toISOString()} where id = ${id}::bigint`.execute(tx)
+      await sql`update dossiers set warned_at = ${now.toISOString()} where id = ${id}::bigint and province_code = ${province}`.execute(tx)
       await publishEvent(tx, 'dossier.deadline_warning', { code: d.code, unit_code: d.unit_code, due_at: d.due_at.toISOString() })
       const base = d.due_at.getTime() > now.getTime() ? d.due_at : now
       const proposed = cal.addWorkingDays(base, APOLOGY_EXTRA_WORKING_DAYS)

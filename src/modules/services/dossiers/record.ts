@@ -42,7 +42,7 @@ export function citizenNotice(userId: string, code: string, status: DossierStatu
  * WITH parts) and the audit entry (its chain lock is taken by this statement, so it is held only
  * from here to the commit). Returns the slip written.
  */
-export async function recordHandOff(tx: Db, h: HandOff, extra: RawBuilder<unknown>[] = [], extraAudit: AuditEntry[] = []): Promise<SlipRow> {
+export async function recordHandOff(tx: Db, province: string, h: HandOff, extra: RawBuilder<unknown>[] = [], extraAudit: AuditEntry[] = []): Promise<SlipRow> {
   const parts: RawBuilder<unknown>[] = [
     outboxInsert('dossier.status_changed', { code: h.code, action: h.action, from: h.from, to: h.to, unit_code: h.toUnit, step: h.step, from_unit: h.fromUnit, at: h.at.toISOString() }),
     ...(h.applicantUserId && h.from !== h.to ? [outboxInsert('dossier.citizen_notice', citizenNotice(h.applicantUserId, h.code, h.to))] : []),
@@ -51,7 +51,7 @@ export async function recordHandOff(tx: Db, h: HandOff, extra: RawBuilder<unknow
   const withs = parts.map((q, i) => sql`${sql.raw(`w${i}`)} as (${q})`)
   const { rows } = await sql<SlipRow & { hash: string }>`with slip as (
       insert into dossier_control_slips (dossier_id, seq, action, step, from_status, to_status, from_unit, from_user, to_unit, to_user, at, due_at, note)
-      values (${h.dossierId}::bigint, (select coalesce(max(seq), 0) + 1 from dossier_control_slips where dossier_id = ${h.dossierId}::bigint),
+      values (${h.dossierId}::bigint, (select coalesce(max(seq), 0) + 1 from dossier_control_slips where dossier_id = ${h.dossierId}::bigint and province_code = ${province}),
         ${h.action}, ${h.step}, ${h.from}, ${h.to}, ${h.fromUnit}, ${h.actorUserId}, ${h.toUnit}, ${h.toUser ?? null},
         ${h.at.toISOString()}, ${h.dueAt?.toISOString() ?? null}, ${h.note})
       returning seq, action, step, from_status, to_status, from_unit, from_user, to_unit, to_user, at, due_at, note), ${sql.join(withs, sql`, `)}

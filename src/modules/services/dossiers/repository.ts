@@ -3,6 +3,13 @@ import type { Db } from '../../../platform/db/database.ts'
 import type { ProcedureVersion } from './catalogue-port.ts'
 import type { DossierStatus } from './status-machine.ts'
 
+/*
+ * Dossiers and their children are distributed on province_code (docs/scaling.md, "Distribution
+ * key (Citus)"). Every statement that reads or changes them by id or code also names the node's
+ * province (`province`, from config.provinceCode) as a bound parameter, so Citus sends it to one
+ * shard; joins between them are on province_code (colocated). Inserts take the column's default.
+ */
+
 export type PaymentStatus = 'not_required' | 'unpaid' | 'paid_online' | 'paid_at_desk'
 
 export interface DossierRow {
@@ -60,9 +67,9 @@ const COLUMNS = sql`d.id::text as id, d.code, d.procedure_code, d.procedure_vers
   d.timeliness, d.forced_late, d.refusal_reason, d.supplement_reason, d.stop_reason, d.fee_vnd::float8 as fee_vnd,
   d.fee_policy_code, d.fee_policy_name_vi, d.payment_status, d.payment_reference, d.paid_at, d.result_document_id, d.result_document_symbol, d.created_at, d.updated_at`
 
-export async function getDossierByCode(db: Db, code: string, opts: { forUpdate?: boolean } = {}): Promise<DossierRow | undefined> {
+export async function getDossierByCode(db: Db, province: string, code: string, opts: { forUpdate?: boolean } = {}): Promise<DossierRow | undefined> {
   const lock = opts.forUpdate ? sql` for update` : sql``
-  const { rows } = await sql<DossierRow>`select ${COLUMNS} from dossiers d where d.code = ${code}${lock}`.execute(db)
+  const { rows } = await sql<DossierRow>`select ${COLUMNS} from dossiers d where d.code = ${code} and d.province_code = ${province}${lock}`.execute(db)
   return rows[0]
 }
 
@@ -82,18 +89,19 @@ export async function insertDossier(tx: Db, d: NewDossier): Promise<string> {
   return rows[0].id
 }
 
-export async function updateDossier(tx: Db, id: string, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<void> {
+export async function updateDossier(tx: Db, province: string, id: string, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<void> {
   const sets = Object.entries(changes).map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
   if (sets.length === 0) return
-  await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${id}::bigint`.execute(tx)
+  await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${id}::bigint and province_code = ${province}`.execute(tx)
 }
 
 /** Who may see a dossier: the few columns the visibility check needs (no procedure, form, dates). */
 export type DossierAccess = Pick<DossierRow, 'id' | 'code' | 'unit_code' | 'applicant_user_id'>
 
 /** The access columns only: the check made before a workflow action, which then reads the full row under its lock. */
-export async function getDossierAccess(db: Db, code: string): Promise<DossierAccess | undefined> {
-  const { rows } = await sql<DossierAccess>`select d.id::text as id, d.code, d.unit_code, d.applicant_user_id from dossiers d where d.code = ${code}`.execute(db)
+export async function getDossierAccess(db: Db, province: string, code: string): Promise<DossierAccess | undefined> {
+  const { rows } = await sql<DossierAccess>`select d.id::text as id, d.code, d.unit_code, d.applicant_user_id from dossiers d
+    where d.code = ${code} and d.province_code = ${province}`.execute(db)
   return rows[0]
 }
 
@@ -102,11 +110,11 @@ export async function getDossierAccess(db: Db, code: string): Promise<DossierAcc
  * and answers with it as it now is: the row read with the changes applied, instead of a second
  * wide row sent back by `returning` (45 columns with the procedure snapshot, parsed again).
  */
-export async function updateLockedDossier(tx: Db, locked: DossierRow, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<DossierRow> {
+export async function updateLockedDossier(tx: Db, province: string, locked: DossierRow, changes: Partial<Record<keyof DossierRow, unknown>>): Promise<DossierRow> {
   const entries = Object.entries(changes)
   if (entries.length) {
     const sets = entries.map(([k, v]) => sql`${sql.ref(k)} = ${v instanceof Date ? v.toISOString() : v}`)
-    const r = await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${locked.id}::bigint`.execute(tx)
+    const r = await sql`update dossiers set ${sql.join(sets, sql`, `)} where id = ${locked.id}::bigint and province_code = ${province}`.execute(tx)
     // Locked by this transaction, so it is there; PGlite's driver does not report the count.
     if (r.numAffectedRows !== undefined && Number(r.numAffectedRows) !== 1) throw new Error(`dossier ${locked.code} was not updated`)
   }
@@ -140,9 +148,9 @@ export async function insertFile(tx: Db, dossierId: string, f: Omit<FileRow, 'up
     values (${dossierId}::bigint, ${f.component_key}, ${f.round}, ${f.original_name}, ${f.stored_name}, ${f.mime}, ${f.bytes}, ${f.sha256}, ${at.toISOString()}, ${by})`.execute(tx)
 }
 
-export async function listFiles(db: Db, dossierId: string): Promise<FileRow[]> {
+export async function listFiles(db: Db, province: string, dossierId: string): Promise<FileRow[]> {
   const { rows } = await sql<FileRow>`select id::text as id, component_key, round, original_name, stored_name, mime, bytes, sha256, uploaded_at, reused_from
-    from dossier_files where dossier_id = ${dossierId}::bigint order by id`.execute(db)
+    from dossier_files where dossier_id = ${dossierId}::bigint and province_code = ${province} order by id`.execute(db)
   return rows
 }
 
@@ -161,16 +169,16 @@ export interface SlipRow {
   note: string | null
 }
 
-export async function insertSlip(tx: Db, dossierId: string, s: Omit<SlipRow, 'seq'>): Promise<void> {
+export async function insertSlip(tx: Db, province: string, dossierId: string, s: Omit<SlipRow, 'seq'>): Promise<void> {
   await sql`insert into dossier_control_slips (dossier_id, seq, action, step, from_status, to_status, from_unit, from_user, to_unit, to_user, at, due_at, note)
-    values (${dossierId}::bigint, (select coalesce(max(seq), 0) + 1 from dossier_control_slips where dossier_id = ${dossierId}::bigint),
+    values (${dossierId}::bigint, (select coalesce(max(seq), 0) + 1 from dossier_control_slips where dossier_id = ${dossierId}::bigint and province_code = ${province}),
       ${s.action}, ${s.step}, ${s.from_status}, ${s.to_status}, ${s.from_unit}, ${s.from_user}, ${s.to_unit}, ${s.to_user},
       ${s.at.toISOString()}, ${s.due_at?.toISOString() ?? null}, ${s.note})`.execute(tx)
 }
 
-export async function listSlips(db: Db, dossierId: string): Promise<SlipRow[]> {
+export async function listSlips(db: Db, province: string, dossierId: string): Promise<SlipRow[]> {
   const { rows } = await sql<SlipRow>`select seq, action, step, from_status, to_status, from_unit, from_user, to_unit, to_user, at, due_at, note
-    from dossier_control_slips where dossier_id = ${dossierId}::bigint order by seq`.execute(db)
+    from dossier_control_slips where dossier_id = ${dossierId}::bigint and province_code = ${province} order by seq`.execute(db)
   return rows
 }
 
@@ -184,9 +192,9 @@ export interface PauseRow {
   counted_late: boolean
 }
 
-export async function listPauses(db: Db, dossierId: string): Promise<PauseRow[]> {
+export async function listPauses(db: Db, province: string, dossierId: string): Promise<PauseRow[]> {
   const { rows } = await sql<PauseRow>`select id::text as id, kind, unit_code, reason, from_at, to_at, counted_late
-    from dossier_pauses where dossier_id = ${dossierId}::bigint order by id`.execute(db)
+    from dossier_pauses where dossier_id = ${dossierId}::bigint and province_code = ${province} order by id`.execute(db)
   return rows
 }
 
@@ -196,9 +204,9 @@ export async function openPause(tx: Db, dossierId: string, p: { kind: 'supplemen
 }
 
 /** Closes the open pause, returning it (undefined when none was open). */
-export async function closePause(tx: Db, dossierId: string, at: Date): Promise<PauseRow | undefined> {
+export async function closePause(tx: Db, province: string, dossierId: string, at: Date): Promise<PauseRow | undefined> {
   const { rows } = await sql<PauseRow>`update dossier_pauses set to_at = ${at.toISOString()}
-    where dossier_id = ${dossierId}::bigint and to_at is null
+    where dossier_id = ${dossierId}::bigint and province_code = ${province} and to_at is null
     returning id::text as id, kind, unit_code, reason, from_at, to_at, counted_late`.execute(tx)
   return rows[0]
 }
@@ -212,17 +220,17 @@ export interface LetterRow {
   approved_at: Date | null
 }
 
-export async function getLetter(db: Db, dossierId: string): Promise<LetterRow | undefined> {
+export async function getLetter(db: Db, province: string, dossierId: string): Promise<LetterRow | undefined> {
   const { rows } = await sql<LetterRow>`select kind, proposed_due, status, created_at, approved_by, approved_at
-    from dossier_letters where dossier_id = ${dossierId}::bigint and kind = 'apology'`.execute(db)
+    from dossier_letters where dossier_id = ${dossierId}::bigint and province_code = ${province} and kind = 'apology'`.execute(db)
   return rows[0]
 }
 
 export interface DeadlineChangeRow { old_due: Date | null; new_due: Date; reason: string; approver_user_id: string; changed_by: string; at: Date }
 
-export async function listDeadlineChanges(db: Db, dossierId: string): Promise<DeadlineChangeRow[]> {
+export async function listDeadlineChanges(db: Db, province: string, dossierId: string): Promise<DeadlineChangeRow[]> {
   const { rows } = await sql<DeadlineChangeRow>`select old_due, new_due, reason, approver_user_id, changed_by, at
-    from dossier_deadline_changes where dossier_id = ${dossierId}::bigint order by id`.execute(db)
+    from dossier_deadline_changes where dossier_id = ${dossierId}::bigint and province_code = ${province} order by id`.execute(db)
   return rows
 }
 
@@ -236,8 +244,8 @@ export interface ListFilter {
 }
 
 /** Own dossiers newest first; a unit's queue by urgency (earliest due first, undated last). */
-export async function listDossiers(db: Db, f: ListFilter): Promise<DossierRow[]> {
-  const where = [sql`true`]
+export async function listDossiers(db: Db, province: string, f: ListFilter): Promise<DossierRow[]> {
+  const where = [sql`d.province_code = ${province}`]
   if (f.applicantUserId) where.push(sql`d.applicant_user_id = ${f.applicantUserId}::uuid`)
   if (f.unitCode) where.push(sql`d.unit_code = ${f.unitCode}`)
   if (f.statuses?.length) where.push(sql`d.status in (${sql.join(f.statuses)})`)

@@ -97,9 +97,9 @@ function loadAccess(ctx: AppContext, req: FastifyRequest, code: string): Promise
   return v
 }
 const CODE_RE = new RegExp(DOSSIER_CODE_PATTERN)
-async function checkVisible<D extends DossierAccess>(ctx: AppContext, req: FastifyRequest, code: string, read: (db: AppContext['db'], code: string) => Promise<D | undefined>): Promise<Visible<D>> {
+async function checkVisible<D extends DossierAccess>(ctx: AppContext, req: FastifyRequest, code: string, read: (db: AppContext['db'], province: string, code: string) => Promise<D | undefined>): Promise<Visible<D>> {
   const p = requireUser(req)
-  const d = CODE_RE.test(code) ? await read(ctx.db, code) : undefined
+  const d = CODE_RE.test(code) ? await read(ctx.db, ctx.config.provinceCode, code) : undefined
   if (!d) throw notFound('Dossier', 'hồ sơ')
   const staffView = isUnitStaff(p, d)
   if (staffView || isOwner(p, d)) return { d, p, staffView }
@@ -114,6 +114,8 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
   return async function dossierRoutes(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
     const fileSize = ctx.config.uploadFileLimit
+    // The node's province: every read of a dossier and its children names it (one shard on Citus).
+    const province = ctx.config.provinceCode
 
     app.post('/api/dossiers', {
       preValidation: async (req) => {
@@ -134,7 +136,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
     }, async (req, reply) => {
       const key = readIdempotencyKey(req.headers['idempotency-key'])
       const p = req.principal
-      const r = await submitDossier({ db: ctx.db, catalogue: opts.catalogue, uploadDir: ctx.config.uploadDir, now: ctx.clock() }, req.body as DossierSubmission, p, { scope: `POST /api/dossiers|${actorOf(p)}`, key })
+      const r = await submitDossier({ db: ctx.db, provinceCode: province, catalogue: opts.catalogue, uploadDir: ctx.config.uploadDir, now: ctx.clock() }, req.body as DossierSubmission, p, { scope: `POST /api/dossiers|${actorOf(p)}`, key })
       if (r.replayed) reply.header('idempotent-replayed', 'true')
       return reply.status(201).send(r.body)
     })
@@ -165,12 +167,12 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       const now = ctx.clock()
       const cal = await loadWorkingCalendar(ctx.db)
       if (!isStaff(p) || q.mine) {
-        const rows = await listDossiers(ctx.db, { applicantUserId: p.userId, statuses, step: q.step, limit: q.limit, offset: q.offset })
+        const rows = await listDossiers(ctx.db, province, { applicantUserId: p.userId, statuses, step: q.step, limit: q.limit, offset: q.offset })
         return { items: rows.map((d) => presentSummary(d, now, cal)) }
       }
       if (p.role !== 'province_admin' && q.unit_code && q.unit_code !== p.unitCode) throw forbidden()
       const unitCode = p.role === 'province_admin' ? q.unit_code : p.unitCode!
-      const rows = await listDossiers(ctx.db, { unitCode, statuses: statuses ?? [1, 2, 4, 5, 6, 9], step: q.step, limit: q.limit, offset: q.offset })
+      const rows = await listDossiers(ctx.db, province, { unitCode, statuses: statuses ?? [1, 2, 4, 5, 6, 9], step: q.step, limit: q.limit, offset: q.offset })
       return { items: rows.map((d) => presentSummary(d, now, cal)) }
     })
 
@@ -200,7 +202,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
     }, async (req) => {
       const { p } = await loadAccess(ctx, req, req.params.code)
       const now = ctx.clock()
-      const r = await runDossierAction({ db: ctx.db, uploadDir: ctx.config.uploadDir, now }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
+      const r = await runDossierAction({ db: ctx.db, provinceCode: province, uploadDir: ctx.config.uploadDir, now }, req.params.code, req.params.action as DossierAction, (req.body ?? {}) as ActionInput, p)
       // A slim answer: the dossier as it now is and the control slip just written; GET the dossier for its lists.
       return presentAction(r.dossier, now, await loadWorkingCalendar(ctx.db), isUnitStaff(p, r.dossier), r.slip)
     })
@@ -217,7 +219,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
       },
     }, async (req, reply) => {
       const { d } = await loadVisible(ctx, req, req.params.code)
-      const f = (await listFiles(ctx.db, d.id)).find((x) => x.id === req.params.id)
+      const f = (await listFiles(ctx.db, province, d.id)).find((x) => x.id === req.params.id)
       const data = f && (await readFile(join(ctx.config.uploadDir, f.stored_name)).catch(() => undefined))
       if (!f || !data) throw notFound('File', 'tệp')
       reply.type(f.mime).header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.original_name)}`).header('cache-control', 'private, no-store')
@@ -237,7 +239,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
     }, async (req, reply) => {
       const { d } = await loadVisible(ctx, req, req.params.code)
       const kind = req.params.kind as SlipKind
-      const letter = await getLetter(ctx.db, d.id)
+      const letter = await getLetter(ctx.db, province, d.id)
       const available: Record<SlipKind, boolean> = {
         receipt: d.received_at !== null,
         refusal: d.status === 3,
@@ -247,7 +249,7 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
         control: true,
       }
       if (!available[kind]) throw conflict('SLIP_NOT_AVAILABLE', 'Hồ sơ chưa có phiếu này.', `The dossier has no ${kind} slip (yet).`)
-      const [files, slips, unit] = await Promise.all([listFiles(ctx.db, d.id), listSlips(ctx.db, d.id), getOrgUnit(ctx.db, d.unit_code)])
+      const [files, slips, unit] = await Promise.all([listFiles(ctx.db, province, d.id), listSlips(ctx.db, province, d.id), getOrgUnit(ctx.db, d.unit_code)])
       const pdf = await renderSlip(kind, { dossier: d, agencyName: unit?.name_vi ?? d.unit_code, files, slips, letter, place: 'Điện Biên', now: ctx.clock() })
       reply.type('application/pdf').header('content-disposition', `inline; filename="${d.code}-${kind}.pdf"`).header('cache-control', 'private, no-store')
       return reply.send(pdf)
@@ -256,12 +258,13 @@ export function createDossierRoutes(opts: DossierRoutesOptions) {
 }
 
 async function detail(ctx: AppContext, d: DossierRow, staffView: boolean) {
+  const province = ctx.config.provinceCode
   const [files, slips, pauses, changes, letter, cal, bank] = await Promise.all([
-    listFiles(ctx.db, d.id), listSlips(ctx.db, d.id), listPauses(ctx.db, d.id), listDeadlineChanges(ctx.db, d.id), getLetter(ctx.db, d.id),
+    listFiles(ctx.db, province, d.id), listSlips(ctx.db, province, d.id), listPauses(ctx.db, province, d.id), listDeadlineChanges(ctx.db, province, d.id), getLetter(ctx.db, province, d.id),
     loadWorkingCalendar(ctx.db), d.payment_status === 'unpaid' ? getBankAccount(ctx.db, d.unit_code) : Promise.resolve(undefined),
   ])
   const vietqr = bank ? vietQrPayload({ bankBin: bank.bank_bin, accountNo: bank.account_no, amountVnd: d.fee_vnd, purpose: d.code }) : null
   // Everything linked to the dossier in the document system (its result, related letters).
-  const linked_documents = staffView ? await documentsLinkedTo(ctx.db, 'dossier', d.code) : undefined
+  const linked_documents = staffView ? await documentsLinkedTo(ctx.db, province, 'dossier', d.code) : undefined
   return { ...presentDetail(d, ctx.clock(), cal, { files, slips, pauses, changes, letter, vietqr, staffView }), ...(linked_documents ? { linked_documents } : {}) }
 }

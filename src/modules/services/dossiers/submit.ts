@@ -40,6 +40,8 @@ export interface DossierSubmission {
 
 export interface SubmitDeps {
   db: Db
+  /** The node's province (config.provinceCode): every statement on the dossier by id names it (Citus routing). */
+  provinceCode: string
   catalogue: CataloguePort
   uploadDir: string
   now: Date
@@ -52,7 +54,7 @@ export interface SubmitDeps {
  * gaplessly; writes it with its files, control slips, audit entry and event in one transaction.
  */
 export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: Principal | null, idem: { scope: string; key: string | undefined }): Promise<IdempotentResult<{ code: string }>> {
-  const { db, now } = deps
+  const { db, now, provinceCode: province } = deps
   if (!p || p.kind !== 'user') throw forbidden('Only signed-in users submit dossiers.', 'Cần đăng nhập để nộp hồ sơ.')
   const proc = await deps.catalogue.getProcedureVersion(db, s.procedure_code, now)
   if (!proc) throw badRequest('UNKNOWN_PROCEDURE', `Thủ tục "${s.procedure_code}" không tồn tại hoặc không còn hiệu lực.`, `Unknown or no longer valid procedure "${s.procedure_code}".`)
@@ -73,8 +75,8 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
   // Reuse from the citizen's own store (kho dữ liệu): only the owner, online, and only their own items.
   const reused: UploadedFile[] = []
   for (const [component, itemId] of Object.entries(s.reuse ?? {})) {
-    const found = atDesk ? undefined : await getStoreItem(db, p.userId, itemId)
-    const item = found && (await withRenderedResult(db, deps.uploadDir, found, now))
+    const found = atDesk ? undefined : await getStoreItem(db, province, p.userId, itemId)
+    const item = found && (await withRenderedResult(db, province, deps.uploadDir, found, now))
     const data = item && (await readFile(join(deps.uploadDir, item.stored_name)).catch(() => undefined))
     if (!item || !data) throw badRequest('UNKNOWN_STORE_ITEM', `Không tìm thấy tài liệu "${itemId}" trong kho dữ liệu của bạn.`, `No item "${itemId}" in your data store.`, { field: component })
     reused.push({ field: component, name: item.original_name, data, reused_from: item.id })
@@ -114,7 +116,7 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
         fee_policy_name_vi: fee.policy_name_vi,
         payment_status: fee.amount_vnd > 0 ? 'unpaid' : 'not_required',
       })
-      await recordHandOff(tx, {
+      await recordHandOff(tx, province, {
         dossierId: id, code, action: 'submit', actor, actorUserId: p.userId, step: RECEPTION_STEP, from: null, to: DOSSIER_STATUS.NEW,
         fromUnit: null, toUnit: unitCode, at: now, dueAt: null, note: s.channel, data: { procedure: proc.procedure_code, version: proc.version, channel: s.channel, fee_vnd: fee.amount_vnd },
         applicantUserId,
@@ -125,8 +127,8 @@ export async function submitDossier(deps: SubmitDeps, s: DossierSubmission, p: P
         const due = computeDue(cal, start, applicableDuration(proc, s.channel))
         const step = processingSteps(proc)[0]
         const stepDue = stepDueAt(cal, start, due, cumulativeShare(proc, step))
-        await updateDossier(tx, id, { status: DOSSIER_STATUS.RECEIVED, received_at: now, clock_started_at: start, due_at: due, step_due_at: stepDue, warn_at: warningAt(cal, due), current_step: step, updated_at: now })
-        await recordHandOff(tx, {
+        await updateDossier(tx, province, id, { status: DOSSIER_STATUS.RECEIVED, received_at: now, clock_started_at: start, due_at: due, step_due_at: stepDue, warn_at: warningAt(cal, due), current_step: step, updated_at: now })
+        await recordHandOff(tx, province, {
           dossierId: id, code, action: 'receive', actor, actorUserId: p.userId, step, from: DOSSIER_STATUS.NEW, to: DOSSIER_STATUS.RECEIVED,
           fromUnit: unitCode, toUnit: unitCode, at: now, dueAt: stepDue, note: null, data: { due_at: due.toISOString() }, applicantUserId,
         })

@@ -278,9 +278,9 @@ describe('deadline warning and apology letter', () => {
     await ok(code, 'receive', officer)
     await ok(code, 'process', officer)
     // Due Thu 5 Mar 09:00 → warning Wed 4 Mar 09:00.
-    assert.equal(await runDeadlineWarnings(platform.ctx.db, vn('2026-03-04T08:59:00')), 0)
-    assert.ok((await runDeadlineWarnings(platform.ctx.db, vn('2026-03-04T09:00:00'))) >= 1)
-    assert.equal(await runDeadlineWarnings(platform.ctx.db, vn('2026-03-04T10:00:00')), 0)
+    assert.equal(await runDeadlineWarnings(platform.ctx.db, platform.ctx.config.provinceCode, vn('2026-03-04T08:59:00')), 0)
+    assert.ok((await runDeadlineWarnings(platform.ctx.db, platform.ctx.config.provinceCode, vn('2026-03-04T09:00:00'))) >= 1)
+    assert.equal(await runDeadlineWarnings(platform.ctx.db, platform.ctx.config.provinceCode, vn('2026-03-04T10:00:00')), 0)
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from dossier_letters l join dossiers d on d.id = l.dossier_id where d.code = ${code}`.execute(platform.ctx.db)
     assert.equal(rows[0].n, 1)
     let d = (await view(code, officer)).json()
@@ -468,15 +468,15 @@ describe('the answer of an action', () => {
       const input = action === 'supplement'
         ? { files: [{ field: 'to_khai', name: 'to-khai-moi.pdf', data: Buffer.concat([PDF_BYTES, Buffer.from(`${code} direct`)]) }] }
         : (({ refuse: { reason: 'Không thuộc thẩm quyền' }, request_supplement: { reason: 'Thiếu giấy tờ' }, stop: { reason: 'Hồ sơ giả mạo' }, pay: { method: 'online', reference: 'REF-1' } } as Record<string, object>)[action] ?? {})
-      const r = await runDossierAction({ db: platform.ctx.db, uploadDir: platform.ctx.config.uploadDir, now }, code, action, input, user.principal)
-      const stored = await getDossierByCode(platform.ctx.db, code)
+      const r = await runDossierAction({ db: platform.ctx.db, provinceCode: platform.ctx.config.provinceCode, uploadDir: platform.ctx.config.uploadDir, now }, code, action, input, user.principal)
+      const stored = await getDossierByCode(platform.ctx.db, platform.ctx.config.provinceCode, code)
       assert.deepEqual(r.dossier, stored, `${action} from ${from}`)
       assert.notEqual(r.dossier.status, undefined)
     }
     // The access read before an action carries exactly what the visibility check needs.
     const code = await atStatus(2)
-    const full = (await getDossierByCode(platform.ctx.db, code))!
-    assert.deepEqual(await getDossierAccess(platform.ctx.db, code), { id: full.id, code, unit_code: full.unit_code, applicant_user_id: full.applicant_user_id })
-    assert.equal(await getDossierAccess(platform.ctx.db, 'X-000000-0000'), undefined)
+    const full = (await getDossierByCode(platform.ctx.db, platform.ctx.config.provinceCode, code))!
+    assert.deepEqual(await getDossierAccess(platform.ctx.db, platform.ctx.config.provinceCode, code), { id: full.id, code, unit_code: full.unit_code, applicant_user_id: full.applicant_user_id })
+    assert.equal(await getDossierAccess(platform.ctx.db, platform.ctx.config.provinceCode, 'X-000000-0000'), undefined)
   })
 })
