@@ -22,7 +22,7 @@ const dirs: string[] = []
 const start = (tree: string) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hoaban-gw-ab-'))
   dirs.push(dataDir)
-  return spawn(process.execPath, ['--import', 'tsx', join(tree, 'bench/gateway.ts'), 'serve'], { cwd: tree, env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, AGENCY_URL: '', EXCHANGE_NODE: 'ab' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+  return spawn(process.execPath, ['--import', 'tsx', join(tree, 'bench/gateway.ts'), 'serve'], { cwd: tree, env: { ...process.env, DATA_DIR: dataDir, PROVIDER_URL: providerUrl, AGENCY_URL: '', EXCHANGE_NODE: 'ab', EXCHANGE_RATE_LIMIT_PER_SYSTEM: '1000000000' }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
 }
 const gws = [start(treeA), start(treeB)]
 const info = [await firstLine(gws[0]), await firstLine(gws[1])]
