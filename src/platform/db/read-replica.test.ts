@@ -70,9 +70,10 @@ describe('read replica driver', () => {
     assert.equal(primary.acquired, 2)
     // after it, the replica is tried again and used
     now += 1
-    assert.equal(d.fallingBack, false)
+    assert.equal(d.fallingBack, true, 'still on the primary until the replica answers')
     await d.acquireConnection()
     assert.equal(replica.acquired, 1)
+    assert.equal(d.fallingBack, false)
     assert.deepEqual(events, ['fallback: connect ECONNREFUSED (replica)', 'recovered'])
   })
 

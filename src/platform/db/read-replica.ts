@@ -36,13 +36,16 @@ export class ReplicaFallbackDriver implements Driver {
     await this.primary.init()
   }
 
-  /** True while reads are sent to the primary because the replica could not be reached. */
+  /**
+   * True from a failed connection to the replica until one succeeds again: reads are on the
+   * primary (after `retryMs` the next read tries the replica once more).
+   */
   get fallingBack(): boolean {
-    return this.#down && this.now() < this.#downUntil
+    return this.#down
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    if (!this.fallingBack) {
+    if (!this.#down || this.now() >= this.#downUntil) {
       try {
         const c = await this.replica.acquireConnection()
         this.#from.set(c, this.replica)
