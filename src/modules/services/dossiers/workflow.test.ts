@@ -168,23 +168,26 @@ describe('online submission and the happy path', () => {
   })
 })
 
+/** A dossier submitted at `submittedAt` (Vietnam time) and brought to `status` along the normal path. */
+async function dossierAt(status: DossierStatus, submittedAt: string): Promise<string> {
+  now = vn(submittedAt)
+  const code = await submit()
+  const path: Record<number, [string, Record<string, unknown>, TestUser][]> = {
+    1: [], 2: [['receive', {}, officer]], 3: [['refuse', { reason: 'Sai thủ tục' }, officer]],
+    4: [['receive', {}, officer], ['process', {}, officer]],
+    5: [['receive', {}, officer], ['process', {}, officer], ['request_supplement', { reason: 'Thiếu' }, officer]],
+    6: [['receive', {}, officer], ['process', {}, officer], ['request_fee', {}, officer]],
+    7: [['withdraw', {}, citizen]], 8: [['receive', {}, officer], ['stop', { reason: 'Dừng' }, officer]],
+    9: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer]],
+    10: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer], ['return', {}, officer]],
+  }
+  for (const [a, body, u] of path[status]) await ok(code, a, u, body)
+  return code
+}
+
 describe('every transition and guard', () => {
   /** A dossier brought to a status along the normal path. */
-  async function at(status: DossierStatus): Promise<string> {
-    now = vn('2026-03-02T09:00:00')
-    const code = await submit()
-    const path: Record<number, [string, Record<string, unknown>, TestUser][]> = {
-      1: [], 2: [['receive', {}, officer]], 3: [['refuse', { reason: 'Sai thủ tục' }, officer]],
-      4: [['receive', {}, officer], ['process', {}, officer]],
-      5: [['receive', {}, officer], ['process', {}, officer], ['request_supplement', { reason: 'Thiếu' }, officer]],
-      6: [['receive', {}, officer], ['process', {}, officer], ['request_fee', {}, officer]],
-      7: [['withdraw', {}, citizen]], 8: [['receive', {}, officer], ['stop', { reason: 'Dừng' }, officer]],
-      9: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer]],
-      10: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer], ['return', {}, officer]],
-    }
-    for (const [a, body, u] of path[status]) await ok(code, a, u, body)
-    return code
-  }
+  const at = (status: DossierStatus) => dossierAt(status, '2026-03-02T09:00:00')
   const BODY: Partial<Record<DossierAction, Record<string, unknown>>> = {
     refuse: { reason: 'Không thuộc thẩm quyền' }, request_supplement: { reason: 'Thiếu giấy tờ' }, stop: { reason: 'Hồ sơ giả mạo' },
     pay: { method: 'online', reference: 'REF-1' },
@@ -443,21 +446,7 @@ describe('resolution result', () => {
 
 describe('the answer of an action', () => {
   /** A dossier brought to a status along the normal path, at a date far from the other tests' deadlines. */
-  async function atStatus(status: DossierStatus): Promise<string> {
-    now = vn('2026-06-01T09:00:00')
-    const code = await submit()
-    const path: Record<number, [string, Record<string, unknown>, TestUser][]> = {
-      1: [], 2: [['receive', {}, officer]], 3: [['refuse', { reason: 'Sai thủ tục' }, officer]],
-      4: [['receive', {}, officer], ['process', {}, officer]],
-      5: [['receive', {}, officer], ['process', {}, officer], ['request_supplement', { reason: 'Thiếu' }, officer]],
-      6: [['receive', {}, officer], ['process', {}, officer], ['request_fee', {}, officer]],
-      7: [['withdraw', {}, citizen]], 8: [['receive', {}, officer], ['stop', { reason: 'Dừng' }, officer]],
-      9: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer]],
-      10: [['receive', {}, officer], ['process', {}, officer], ['resolve', {}, officer], ['return', {}, officer]],
-    }
-    for (const [a, body, u] of path[status]) await ok(code, a, u, body)
-    return code
-  }
+  const atStatus = (status: DossierStatus) => dossierAt(status, '2026-06-01T09:00:00')
 
   test('the dossier an action answers with is the row as stored after it (changes applied to the locked row, no second read)', async () => {
     for (const { action, from } of allowedPairs()) {
