@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -9,6 +9,11 @@ export interface SigningKey {
   /** First 16 hex of the SHA-256 of the public key (DER), written into every record. */
   keyId: string
   publicKeyPem: string
+  /**
+   * HMAC-SHA256 key derived from the private key: seals each batch of the message-log journal
+   * (see message-log.ts). Whoever holds the private key can derive it; nobody else can.
+   */
+  journalMacKey: Buffer
 }
 
 export function keyIdOf(publicKey: KeyObject): string {
@@ -19,7 +24,8 @@ function fromPrivatePem(pem: string): SigningKey {
   const privateKey = createPrivateKey(pem)
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('EXCHANGE_SIGNING_KEY must be an Ed25519 private key (PKCS#8 PEM)')
   const publicKey = createPublicKey(privateKey)
-  return { privateKey, publicKey, keyId: keyIdOf(publicKey), publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }
+  const journalMacKey = createHash('sha256').update('hoaban exchange journal seal v1\n').update(privateKey.export({ type: 'pkcs8', format: 'der' })).digest()
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey), publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), journalMacKey }
 }
 
 /**
@@ -58,4 +64,15 @@ export function verifyHashSignature(publicKey: KeyObject, hashHex: string, signa
   } catch {
     return false
   }
+}
+
+/** The journal seal of a record hash: HMAC-SHA256 (base64) under the key's journal MAC key. */
+export function sealHash(key: SigningKey, hashHex: string): string {
+  return createHmac('sha256', key.journalMacKey).update(hashHex).digest('base64')
+}
+
+export function sealMatches(key: SigningKey, hashHex: string, sealB64: string): boolean {
+  const want = createHmac('sha256', key.journalMacKey).update(hashHex).digest()
+  const got = Buffer.from(sealB64, 'base64')
+  return got.length === want.length && timingSafeEqual(got, want)
 }
