@@ -3,6 +3,7 @@
 // p50 and ≥ 70% of the direct request rate.
 //   npx tsx bench/gateway.ts                      quick: 5 s per measurement, embedded PGlite
 //   GATEWAY_BENCH_SECONDS=20 npx tsx bench/gateway.ts            full size
+//   GATEWAY_BENCH_CONNECTIONS=N …   N connections for the rate windows (default 10)
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test … the log on PostgreSQL
 // Two provider scenarios, reported side by side, each measured direct vs through /gw/ (and
 // through a bare node:http proxy, the floor of any Node proxy) with the same load:
@@ -220,6 +221,7 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   await throughput(s.gwOrigin, proxied, s.key, 2, connections)
   const latDirect = await latency(s.providerOrigin, direct, {}, n)
   const latGateway = await latency(s.gwOrigin, proxied, s.key, n)
+  const latBare = await latency(s.bareOrigin, direct, {}, n)
   // pools have opened their connections by now: (re)place their database backends on their cores
   s.place()
   const p0 = await cpu(s.provider)
@@ -237,7 +239,7 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   const tBare = await throughput(s.bareOrigin, direct, {}, seconds, connections)
   const b1 = await cpu(s.bare)
   return {
-    latency: { direct: latDirect, gateway: latGateway, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99 },
+    latency: { direct: latDirect, gateway: latGateway, bareProxy: latBare, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99, bare_added_p50_ms: latBare.p50 - latDirect.p50 },
     throughput: { direct: tDirect, gateway: tGateway, bareProxy: tBare, ratio: tGateway.rps / tDirect.rps, bareRatio: tBare.rps / tDirect.rps },
     // CPU µs per request: the provider's own (direct run), the gateway process's, its log
     // database's backends (PostgreSQL only; in process with PGlite) and the bare proxy's.
@@ -327,14 +329,14 @@ if (process.argv[2] === 'serve') {
   await agency()
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   const before = loadavg()
-  const r = await runGatewayBench({ seconds: Number(process.env.GATEWAY_BENCH_SECONDS ?? 5), pin: process.env.GATEWAY_BENCH_PIN === '1' })
+  const r = await runGatewayBench({ seconds: Number(process.env.GATEWAY_BENCH_SECONDS ?? 5), connections: Number(process.env.GATEWAY_BENCH_CONNECTIONS ?? 10), pin: process.env.GATEWAY_BENCH_PIN === '1' })
   const f = (x: number) => x.toFixed(3)
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`
   console.log(JSON.stringify(r, null, 2))
   const lines = [
     `Log on ${r.db}, ${r.seconds} s per rate window, ${r.connections} connections, ${r.pinned ? 'pinned: load generator, providers and agency backends on core 0, gateway, bare proxies and log backends on core 1' : 'not pinned: every process on the same 2 cores'}. Load average at the start: ${before.map((x) => x.toFixed(2)).join(' ')}; at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     '',
-    '| scenario | path | req/s (10 conn.) | ratio to direct | p50 ms (1 conn.) | p95 ms | p99 ms | CPU µs/call |',
+    `| scenario | path | req/s (${r.connections} conn.) | ratio to direct | p50 ms (1 conn.) | p95 ms | p99 ms | CPU µs/call |`,
     '|---|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const [name, sc] of [['echo (180 B constant)', r.echo], [`agency (PostgreSQL lookup, ${r.agencyRows} rows, ${r.agencyAnswerBytes ?? 0} B)`, r.agency]] as const) {
@@ -346,13 +348,13 @@ if (process.argv[2] === 'serve') {
     const c = sc.cpu_us_per_request
     lines.push(`| ${name} | direct to provider | ${t.direct.rps.toFixed(0)} | 100% | ${f(sc.latency.direct.p50)} | ${f(sc.latency.direct.p95)} | ${f(sc.latency.direct.p99)} | provider ${c.provider.toFixed(0)} |`)
     lines.push(`| ${name} | through /gw/ (signed log) | ${t.gateway.rps.toFixed(0)} | ${pct(t.ratio)} | ${f(sc.latency.gateway.p50)} | ${f(sc.latency.gateway.p95)} | ${f(sc.latency.gateway.p99)} | gateway ${c.gateway.toFixed(0)} + log db ${c.gatewayDb.toFixed(0)} |`)
-    lines.push(`| ${name} | bare node:http proxy, no checks, no log (floor) | ${t.bareProxy.rps.toFixed(0)} | ${pct(t.bareRatio)} | | | | bare proxy ${c.bareProxy.toFixed(0)} |`)
+    lines.push(`| ${name} | bare node:http proxy, no checks, no log (floor) | ${t.bareProxy.rps.toFixed(0)} | ${pct(t.bareRatio)} | ${f(sc.latency.bareProxy.p50)} | ${f(sc.latency.bareProxy.p95)} | ${f(sc.latency.bareProxy.p99)} | bare proxy ${c.bareProxy.toFixed(0)} |`)
   }
   lines.push(`| context | platform GET /healthz | ${r.platformHealthz.rps.toFixed(0)} | | | | | |`, '')
   for (const [name, sc] of [['echo', r.echo], ['agency', r.agency]] as const) {
     if (!sc) continue
     const t = sc.throughput
-    lines.push(`${name}: added at p50 ${f(sc.latency.added_p50_ms)} ms (goal ≤ 1 ms); rate ${pct(t.ratio)} of direct (goal ≥ 70%), bare proxy ${pct(t.bareRatio)}; errors/non-2xx direct ${t.direct.errors}/${t.direct.non2xx}, /gw/ ${t.gateway.errors}/${t.gateway.non2xx}.`)
+    lines.push(`${name}: added at p50 ${f(sc.latency.added_p50_ms)} ms (goal ≤ 1 ms; bare proxy ${f(sc.latency.bare_added_p50_ms)} ms); rate ${pct(t.ratio)} of direct (goal ≥ 70%), bare proxy ${pct(t.bareRatio)}; errors/non-2xx direct ${t.direct.errors}/${t.direct.non2xx}, /gw/ ${t.gateway.errors}/${t.gateway.non2xx}.`)
   }
   lines.push(`Log: ${r.log.logged} records under ${r.log.signatures} signatures (${(Number(r.log.logged) / Number(r.log.signatures)).toFixed(1)} records a signature), chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.${r.log.firstBad ? ` First bad: ${JSON.stringify(r.log.firstBad)}` : ''}`)
   console.log(lines.join('\n'))

@@ -138,6 +138,30 @@ test('answer headers from the provider\'s raw list: hop-by-hop, Connection-named
   assert.equal(Object.getPrototypeOf(h), null, 'a header named __proto__ is a plain entry, not a prototype')
 })
 
+test('a system\'s key is hashed once per registry snapshot: a checked key is remembered, a wrong one never, and a new snapshot starts empty', async () => {
+  const { newGatewayKey } = await import('./registry.ts')
+  const { decideAccess } = await import('./gateway.ts')
+  const k = newGatewayKey()
+  const system = { id: 's1', member_code: 'SXD', code: 'permits', name: 'Permits', api_key_prefix: k.prefix, api_key_hash: k.hash, tls_client_fingerprint: null, created_at: new Date(), unit_code: '11.SXD' }
+  const service = { id: 'v1', member_code: 'SYT', code: 'patients', version: 'v1' } as unknown as import('./registry.ts').ServiceRow
+  const right = { id: 'r1', service_id: 'v1', system_id: 's1', group_code: null, valid_from: new Date(0), valid_until: null, revoked_at: null, created_by: 'x', created_at: new Date(0), access_level: 'shared' as const, can_write: false }
+  const snapshot = (): import('./registry.ts').RegistrySnapshot => ({ loadedAt: Date.now(), systemsByPrefix: new Map([[k.prefix, system]]), services: new Map([['SYT/patients', service]]), rightsByService: new Map([['v1', [right]]]), groupsBySystem: new Map(), suspensions: new Map(), keysSeen: new Map() })
+  const snap = snapshot()
+  const decide = (key: string, sn = snap) => decideAccess(sn, key, 'SYT', 'patients', new Date(), null)
+  assert.equal(decide(k.key).system.id, 's1')
+  assert.deepEqual([...snap.keysSeen.keys()], [k.key])
+  // Same prefix, other secret: refused, and not remembered.
+  const forged = `${k.key.slice(0, 16)}${'A'.repeat(k.key.length - 16)}`
+  assert.throws(() => decide(forged), (e: { code: string }) => e.code === 'EXCHANGE_UNKNOWN_CLIENT')
+  assert.equal(snap.keysSeen.size, 1)
+  // The remembered key still meets every other check (a suspension in the same snapshot).
+  snap.suspensions.set('system:SXD/permits', [{ rule_code: 'NO_LEVEL', subject_kind: 'system', subject_ref: 'SXD/permits', since: new Date(), reason_vi: 'x', reason_en: 'x', fix_vi: 'y', fix_en: 'y' }] as never)
+  assert.throws(() => decide(k.key), (e: { code: string }) => e.code === 'SUSPENDED_NO_LEVEL')
+  // The next snapshot, loaded after the system was removed, knows nothing of the key.
+  const next = { ...snapshot(), systemsByPrefix: new Map() }
+  assert.throws(() => decide(k.key, next), (e: { code: string }) => e.code === 'EXCHANGE_UNKNOWN_CLIENT')
+})
+
 test('rate limiter windows: a new minute starts a new count', () => {
   let t = 120_000
   const l = new SystemRateLimiter(1, () => t)

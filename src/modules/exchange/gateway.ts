@@ -10,7 +10,7 @@ import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { ExchangeConfig } from './config.ts'
 import { sha256Hex, type CallFacts, type MessageLog } from './message-log.ts'
 import { PROVIDER_CREDENTIAL_HEADER } from './provider-credentials.ts'
-import { parseGatewayKey, sameHash, type RegistryCache, type RegistrySnapshot, type RightAccessLevel, type RightRow, type ServiceRow, type SystemRow } from './registry.ts'
+import { gatewayKeyPrefix, KEYS_SEEN_MAX, parseGatewayKey, sameHash, type RegistryCache, type RegistrySnapshot, type RightAccessLevel, type RightRow, type ServiceRow, type SystemRow } from './registry.ts'
 
 /** Header carrying the calling system's gateway key. */
 export const KEY_HEADER = 'x-exchange-key'
@@ -115,9 +115,13 @@ export function forwardedPath(rawUrl: string): { provider: string; service: stri
 /** The access decision, from the in-memory registry: who calls, may they, are they suspended. */
 export function decideAccess(snap: RegistrySnapshot, key: string | undefined, providerCode: string, serviceCode: string, now: Date, peerFingerprint: string | null, identified?: (s: SystemRow) => void): { system: SystemRow; service: ServiceRow; grant: Grant } {
   if (!key) throw err(401, 'EXCHANGE_KEY_REQUIRED', 'Thiếu khoá của hệ thống gọi (X-Exchange-Key).', 'The calling system\'s key is missing (X-Exchange-Key).')
-  const parsed = parseGatewayKey(key)
-  const system = parsed && snap.systemsByPrefix.get(parsed.prefix)
-  if (!parsed || !system || !sameHash(system.api_key_hash, parsed.hash)) throw err(401, 'EXCHANGE_UNKNOWN_CLIENT', 'Khoá hệ thống không hợp lệ.', 'Unknown or invalid system key.')
+  let system = snap.keysSeen.get(key)
+  if (!system) {
+    const parsed = parseGatewayKey(key)
+    system = parsed && snap.systemsByPrefix.get(parsed.prefix)
+    if (!parsed || !system || !sameHash(system.api_key_hash, parsed.hash)) throw err(401, 'EXCHANGE_UNKNOWN_CLIENT', 'Khoá hệ thống không hợp lệ.', 'Unknown or invalid system key.')
+    if (snap.keysSeen.size < KEYS_SEEN_MAX) snap.keysSeen.set(key, system)
+  }
   identified?.(system)
   if (system.tls_client_fingerprint && system.tls_client_fingerprint !== peerFingerprint) {
     throw err(403, 'CLIENT_CERTIFICATE_REQUIRED', 'Hệ thống này phải gọi qua TLS hai chiều với chứng thư đã đăng ký.', 'This system must call over mutual TLS with its registered client certificate.')
@@ -468,8 +472,8 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayDeps): Pr
           max: deps.cfg.rateLimitPerSystem,
           keyGenerator: (req: FastifyRequest) => {
             const k = req.headers[KEY_HEADER]
-            const parsed = typeof k === 'string' ? parseGatewayKey(k) : undefined
-            return parsed ? `gw:${parsed.prefix}` : `ip:${req.ip}`
+            const prefix = typeof k === 'string' ? gatewayKeyPrefix(k) : undefined
+            return prefix ? `gw:${prefix}` : `ip:${req.ip}`
           },
         },
       } as Record<string, unknown>,

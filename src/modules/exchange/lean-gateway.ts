@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { AppError } from '../../platform/http/errors.ts'
 import { authorizeCall, dispatch, err, GATEWAY_METHODS, KEY_HEADER, newCall, readLimited, recordCall, REQUEST_ID_HEADER, type GatewayDeps } from './gateway.ts'
-import { parseGatewayKey } from './registry.ts'
+import { gatewayKeyPrefix } from './registry.ts'
 
 const METHODS = new Set<string>(GATEWAY_METHODS)
 const EMPTY = Buffer.alloc(0)
@@ -53,8 +53,8 @@ export async function handleLean(req: IncomingMessage, res: ServerResponse, deps
   const method = req.method ?? 'GET'
   try {
     const k = req.headers[KEY_HEADER]
-    const parsed = typeof k === 'string' ? parseGatewayKey(k) : undefined
-    if (!limiter.take(parsed ? `gw:${parsed.prefix}` : `ip:${req.socket.remoteAddress ?? ''}`)) {
+    const prefix = typeof k === 'string' ? gatewayKeyPrefix(k) : undefined
+    if (!limiter.take(prefix ? `gw:${prefix}` : `ip:${req.socket.remoteAddress ?? ''}`)) {
       const e = err(429, 'RATE_LIMITED', 'Hệ thống gọi quá nhiều yêu cầu trong một phút; hãy thử lại sau.', 'The calling system sent too many requests this minute; retry later.', { limit_per_minute: deps.cfg.rateLimitPerSystem })
       recordCall(deps.log, c, method, 429, e.code, Buffer.alloc(0), Buffer.alloc(0), false)
       throw new AppError(e.statusCode, e.code, e.messageVi, e.messageEn, e.details, { 'retry-after': String(limiter.retryAfter()) })

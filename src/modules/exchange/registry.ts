@@ -41,9 +41,16 @@ export function newGatewayKey(): { key: string; prefix: string; hash: string } {
   return { key, prefix, hash: sha256(key) }
 }
 
+const GATEWAY_KEY = /^gw_([0-9a-f]{12})_[A-Za-z0-9_-]{20,64}$/
+
+/** The system prefix of a well-formed key, without hashing it (rate-limit buckets). */
+export function gatewayKeyPrefix(key: string): string | undefined {
+  return GATEWAY_KEY.exec(key)?.[1]
+}
+
 export function parseGatewayKey(key: string): { prefix: string; hash: string } | undefined {
-  const m = /^gw_([0-9a-f]{12})_[A-Za-z0-9_-]{20,64}$/.exec(key)
-  return m ? { prefix: m[1], hash: sha256(key) } : undefined
+  const prefix = gatewayKeyPrefix(key)
+  return prefix ? { prefix, hash: sha256(key) } : undefined
 }
 
 export function sameHash(a: string, b: string): boolean {
@@ -227,7 +234,16 @@ export interface RegistrySnapshot {
   groupsBySystem: Map<string, Set<string>>
   /** subject `unit:<code>` or `system:<member/system>` → its suspensions */
   suspensions: Map<string, SuspensionRow[]>
+  /**
+   * Keys already checked against this snapshot (hash compared) → their system, so a system's
+   * calls hash its key once per snapshot (registryTtlMs), not once per call. Dies with the
+   * snapshot, so a changed or revoked key stops working when the registry is next loaded, as
+   * before. At most KEYS_SEEN_MAX entries.
+   */
+  keysSeen: Map<string, SystemRow>
 }
+
+export const KEYS_SEEN_MAX = 10_000
 
 /**
  * Loads the registry into memory. With the credential key, each service's provider credential
@@ -241,7 +257,7 @@ export async function loadRegistry(db: Db, credentialKey?: Buffer): Promise<Regi
     sql<{ group_code: string; system_id: string }>`select group_code, system_id::text as system_id from exchange_group_systems`.execute(db).then((r) => r.rows),
     sql<SuspensionRow>`select * from exchange_suspensions order by since`.execute(db).then((r) => r.rows),
   ])
-  const snap: RegistrySnapshot = { loadedAt: Date.now(), systemsByPrefix: new Map(), services: new Map(), rightsByService: new Map(), groupsBySystem: new Map(), suspensions: new Map() }
+  const snap: RegistrySnapshot = { loadedAt: Date.now(), systemsByPrefix: new Map(), services: new Map(), rightsByService: new Map(), groupsBySystem: new Map(), suspensions: new Map(), keysSeen: new Map() }
   for (const s of systems) snap.systemsByPrefix.set(s.api_key_prefix, s)
   for (const v of services) {
     if (v.provider_credential_enc && credentialKey) v.provider_credential = decryptCredential(credentialKey, v.provider_credential_enc)
