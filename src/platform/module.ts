@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
-import type { Db } from './db/database.ts'
+import type { CopyIn, Db } from './db/database.ts'
 import type { EventBus } from './events/outbox.ts'
 import type { JobRunner } from './jobs/job-runner.ts'
 import type { Logger } from 'pino'
@@ -19,6 +19,8 @@ export interface AppContext {
   /** Set when a read replica is configured: whether reads are on the primary now because it could not be reached. */
   replica?: { readonly fallingBack: boolean }
   dbKind: 'pglite' | 'postgres'
+  /** PostgreSQL only: bulk load with COPY (platform/db/database.ts CopyIn). */
+  copyIn?: CopyIn
   events: EventBus
   jobs: JobRunner
   /** The current instant; tests pass a fixed clock. */

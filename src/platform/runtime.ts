@@ -58,6 +58,7 @@ export async function createPlatform(opts: StartOptions): Promise<Platform> {
       readDb: database.readDb,
       replica: database.replica,
       dbKind: database.kind,
+      copyIn: database.copyIn,
       events,
       log,
       clock: opts.clock ?? (() => new Date()),

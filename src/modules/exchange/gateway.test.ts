@@ -634,6 +634,73 @@ test('a journal sealed under another signing key is not replayed, dropped nor si
   assert.deepEqual(readdirSync(restartDir).filter((f) => f.startsWith('journal-rekey-node')), [])
 })
 
+test('drained records are stored exactly as chained (COPY on PostgreSQL, the insert on PGlite); a COPY whose outcome was lost falls back to the insert without duplicates', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const real = platform.ctx.copyIn
+  assert.equal(real !== undefined, platform.ctx.dbKind === 'postgres', 'COPY is offered on PostgreSQL only')
+  // Values COPY text must escape: backslashes, tabs and newlines (in the record's JSON as escapes), quotes, Vietnamese, bytes of every kind.
+  const awkward = (i: number) => ({
+    at: new Date(Date.UTC(2026, 10, 29, 8, 0, i)).toISOString(), request_id: `w${i}`, client: 'SXD\\perm\tits', provider: 'S\\YT', service: 'bệnh-nhân', method: 'POST',
+    path: `/hồ sơ/"${i}"\t\n\\x41?q=Điện Biên`, status: 201, outcome: 'OK', request_bytes: 3, response_bytes: 4, duration_ms: 0.000125 * (i + 1), request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64),
+  })
+  const bodies = (i: number) => ({ request: Buffer.from([0, 0x5c, 9, i]), response: Buffer.from([10, 13, 0x5c, 0x78, 0xff]) })
+  const log = await MessageLog.open(db, key, { node: 'copy-node', dir: mkdtempSync(join(tmpdir(), 'hb-copy-')), flushMs: 1_000_000_000, adoptEveryMs: 0, copyIn: real })
+  for (let i = 0; i < 5; i++) log.append(awkward(i), bodies(i))
+  await log.written()
+  await log.flush()
+  assert.equal(log.copyFallbacks, 0)
+  const stored = (await sql<{ seq: string; record: string; client: string; provider: string; service: string; method: string; status: number; duration_ms: number; at: Date; request_body: Buffer; response_body: Buffer }>`
+    select seq::text as seq, record, client, provider, service, method, status, duration_ms, at, request_body, response_body from exchange_message_log where node = 'copy-node' order by seq`.execute(db)).rows
+  assert.equal(stored.length, 5)
+  for (const [i, r] of stored.entries()) {
+    const f = awkward(i)
+    const record = JSON.parse(r.record)
+    assert.equal(record.path, f.path)
+    assert.deepEqual([r.client, r.provider, r.service, r.method, r.status, r.duration_ms, new Date(r.at).toISOString()], [f.client, f.provider, f.service, f.method, f.status, f.duration_ms, f.at])
+    assert.deepEqual([Buffer.from(r.request_body), Buffer.from(r.response_body)], [bodies(i).request, bodies(i).response])
+  }
+  const rows = async () => {
+    const out = []
+    for await (const r of readLogRows(db)) if (r.node === 'copy-node') out.push(r)
+    return out
+  }
+  assert.equal(verifyMessageLog(await rows(), key.publicKey).ok, true, 'the stored record texts are the hashed ones')
+
+  // The COPY commits but its answer is lost (the connection drops): the drain falls back to the
+  // insert, which finds the rows stored and skips them.
+  let lost = true
+  const flaky = async (statement: string, text: string) => {
+    if (real) await real(statement, text)
+    if (lost) {
+      lost = false
+      throw new Error('Connection terminated unexpectedly')
+    }
+  }
+  const log2 = await MessageLog.open(db, key, { node: 'copy-node', dir: mkdtempSync(join(tmpdir(), 'hb-copy-')), flushMs: 1_000_000_000, adoptEveryMs: 0, copyIn: flaky })
+  for (let i = 5; i < 8; i++) log2.append(awkward(i))
+  await log2.written()
+  await log2.flush()
+  assert.equal(log2.copyFallbacks, 1)
+  if (real) {
+    // A COPY that meets a stored key fails whole on the server; the insert stores the rest once.
+    const twice = async (statement: string, text: string) => {
+      await real(statement, text.split('\n')[0] + '\n')
+      await real(statement, text)
+    }
+    const log3 = await MessageLog.open(db, key, { node: 'copy-node', dir: mkdtempSync(join(tmpdir(), 'hb-copy-')), flushMs: 1_000_000_000, adoptEveryMs: 0, copyIn: twice })
+    for (let i = 8; i < 11; i++) log3.append(awkward(i))
+    await log3.written()
+    await log3.close()
+    assert.equal(log3.copyFallbacks, 1)
+  }
+  await log.close()
+  await log2.close()
+  const all = await rows()
+  assert.deepEqual(all.map((r) => r.seq), Array.from({ length: real ? 11 : 8 }, (_, i) => i + 1), 'each record once')
+  assert.equal(verifyMessageLog(all, key.publicKey).ok, true)
+})
+
 test('statistics per service and provider health checks', async () => {
   await exchangeRuntime(platform.ctx).log.flush()
   const checks = await checkProviderHealth(platform.ctx.db, new Date())

@@ -38,7 +38,7 @@ async function setup(ctx: AppContext): Promise<void> {
   const credentialKey = loadCredentialKey(cfg.credentialKey, cfg.dir)
   const registry = new RegistryCache(ctx.db, cfg.registryTtlMs, credentialKey)
   const log = await MessageLog.open(ctx.db, key, {
-    node: cfg.node, dir: cfg.dir, flushMs: cfg.flushIntervalMs,
+    node: cfg.node, dir: cfg.dir, flushMs: cfg.flushIntervalMs, copyIn: ctx.copyIn,
     onAdoptError: (e) => ctx.log.error({ err: e, dir: cfg.dir }, 'exchange: a dead node\'s message-log journal could not be replayed; kept and retried every minute'),
   })
   runtimes.set(ctx, { key, credentialKey, registry, log, pools: new ProviderPools(cfg.connectionsPerProvider) })

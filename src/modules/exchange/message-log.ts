@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path'
 import { sql } from 'kysely'
 import { canonicalJson } from '../../platform/canonical-json.ts'
-import type { Db } from '../../platform/db/database.ts'
+import type { CopyIn, Db } from '../../platform/db/database.ts'
 import { sealHash, sealMatches, signHash, verifyHashSignature, type SigningKey } from './signing.ts'
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -118,7 +118,10 @@ export class MessageLog {
   #adoptTimer: NodeJS.Timeout | undefined
   readonly #journal: string
 
-  private constructor(private readonly db: Db, private readonly key: SigningKey, readonly node: string, dir: string, private readonly flushMs: number) {
+  /** Drain inserts that went through the insert because COPY failed (a key already stored, …). */
+  copyFallbacks = 0
+
+  private constructor(private readonly db: Db, private readonly key: SigningKey, readonly node: string, dir: string, private readonly flushMs: number, private readonly copyIn?: CopyIn) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     this.#journal = join(dir, `journal-${node}.ndjson`)
     // The owner file comes first: another node that scans the folder never takes a live journal for an orphan.
@@ -133,8 +136,8 @@ export class MessageLog {
    * continues the chain. Orphans are looked for again every `adoptEveryMs` (a node that died
    * while another kept running).
    */
-  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number; onAdoptError?: (e: unknown) => void }): Promise<MessageLog> {
-    const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs)
+  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number; onAdoptError?: (e: unknown) => void; copyIn?: CopyIn }): Promise<MessageLog> {
+    const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs, opts.copyIn)
     await log.#recover(opts.onAdoptError)
     // Another node's journal that cannot be replayed now must not stop this node: told, kept, retried.
     const adopt = () => adoptOrphanJournals(db, key, opts.dir, log.#journal).catch((e: unknown) => opts.onAdoptError?.(e))
@@ -262,7 +265,7 @@ export class MessageLog {
       // a failed insert may end elsewhere: an extra signature is harmless.
       const last = batch[batch.length - 1]
       if (!last.signature) last.signature = signHash(this.key, last.hash)
-      await insertRows(this.db, batch)
+      await this.#store(batch)
       this.#pending = this.#pending.slice(batch.length)
       sinceCut += batch.length
       // The journal is cut down to what is not in the database yet when the drain ends, not
@@ -275,6 +278,26 @@ export class MessageLog {
         sinceCut = 0
       }
     }
+  }
+
+  /**
+   * Stores one drain batch: with COPY on PostgreSQL (the server parses it at half the cost of
+   * the insert's JSON), else, or when COPY fails, with the insert, which skips rows already
+   * stored. COPY is one statement: a failure stores none of its rows. It fails on a key already
+   * there (a retry after a COPY whose commit the connection did not report back), on a row
+   * without its province (journals of older versions) or when the server is down, in which case
+   * the insert fails too and the drain is retried.
+   */
+  async #store(rows: Pending[]): Promise<void> {
+    if (this.copyIn && rows.every((r) => r.province_code !== undefined)) {
+      try {
+        await this.copyIn(COPY_LOG, copyText(rows))
+        return
+      } catch {
+        this.copyFallbacks++
+      }
+    }
+    await insertRows(this.db, rows)
   }
 
   /**
@@ -442,6 +465,24 @@ export async function adoptOrphanJournals(db: Db, key: SigningKey, dir: string, 
 /** A record's journal line: unsigned (records are signed when drained); the last of a batch carries its seal. */
 function journalLine(r: Pending): string {
   return `${JSON.stringify({ node: r.node, province_code: r.province_code, seq: r.seq, record: r.record, prev_hash: r.prev_hash, hash: r.hash, signature: '', seal: r.seal, request_body: r.request_body?.toString('base64') ?? null, response_body: r.response_body?.toString('base64') ?? null })}\n`
+}
+
+const COPY_LOG = 'copy exchange_message_log (node, province_code, seq, at, client, provider, service, method, status, duration_ms, record, prev_hash, hash, signature, request_body, response_body) from stdin'
+const COPY_SPECIAL = /[\\\t\n\r]/
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+/** A text value in COPY text format: backslash, tab, newline and carriage return escaped. */
+const copyField = (v: string): string => (COPY_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : v)
+/** A bytea value in COPY text format: hex (`\x…`), its backslash escaped; null as `\N`. */
+const copyBytes = (b: Buffer | null): string => (b === null ? '\\N' : `\\\\x${b.toString('hex')}`)
+
+/** Rows in COPY text format, the columns of COPY_LOG. */
+function copyText(rows: Pending[]): string {
+  let out = ''
+  for (const r of rows) {
+    const f = r.facts
+    out += `${copyField(r.node)}\t${copyField(r.province_code!)}\t${r.seq}\t${f.at}\t${copyField(f.client)}\t${copyField(f.provider)}\t${copyField(f.service)}\t${copyField(f.method)}\t${f.status}\t${f.duration_ms}\t${copyField(r.record)}\t${r.prev_hash}\t${r.hash}\t${copyField(r.signature)}\t${copyBytes(r.request_body)}\t${copyBytes(r.response_body)}\n`
+  }
+  return out
 }
 
 /**

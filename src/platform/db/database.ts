@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import { replicaDb, type ReplicaEvents } from './read-replica.ts'
 import { serializedDialect } from './serialized-driver.ts'
 
@@ -27,8 +30,30 @@ export interface Database {
    * which runs on the one connection the serialized transaction already holds.
    */
   execScript(tx: Db, text: string): Promise<void>
+  /** PostgreSQL only: see CopyIn. */
+  copyIn?: CopyIn
   /** Closes connections; for PGlite, flushes and closes the data folder and removes the lock marker. */
   close(): Promise<void>
+}
+
+/**
+ * Bulk load on PostgreSQL: runs `copy <table> (<columns>) from stdin` with `text` (COPY text
+ * format) as its data, on a connection of its own, as one statement (all rows or none). For
+ * append-only tables written in bulk (the gateway's message log): the server parses COPY text at
+ * about half the cost of the same rows as JSON (6.2 against 13 µs a row, measured, docs/benchmarks.md).
+ * Not on PGlite. No `on conflict`: the caller falls back to an insert when it may hit a key.
+ */
+export type CopyIn = (statement: string, text: string) => Promise<void>
+
+function copyInto(pool: pg.Pool): CopyIn {
+  return async (statement, text) => {
+    const client = await pool.connect()
+    try {
+      await pipeline(Readable.from([Buffer.from(text)]), client.query(copyFrom(statement)))
+    } finally {
+      client.release()
+    }
+  }
 }
 
 /** Thrown when the embedded data folder was left by a process that did not shut down cleanly. */
@@ -127,7 +152,7 @@ async function openPostgres(url: string, max: number, prepare: boolean, province
   pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   await sql`select 1`.execute(db)
-  if (!read) return { db, readDb: db, kind: 'postgres', provinceCode: province, execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), close: () => db.destroy() }
+  if (!read) return { db, readDb: db, kind: 'postgres', provinceCode: province, execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), copyIn: copyInto(pool), close: () => db.destroy() }
   // The replica: read-only connections (as a hot standby's are), a short connect timeout so that
   // an unreachable replica costs a read at most 2 s before it falls back to the primary.
   const replicaPool = new pg.Pool({
@@ -139,7 +164,7 @@ async function openPostgres(url: string, max: number, prepare: boolean, province
   const replica = replicaDb(replicaPool, pool, read.events)
   return {
     db, readDb: replica.db, replica: replica.driver, kind: 'postgres', provinceCode: province,
-    execScript: async (tx, text) => void (await sql.raw(text).execute(tx)),
+    execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), copyIn: copyInto(pool),
     close: async () => {
       await replica.db.destroy()
       await db.destroy()
