@@ -22,7 +22,7 @@ import { exchangeModule, exchangeRuntime } from './index.ts'
 import { MessageLog, readLogRows, verifyMessageLog } from './message-log.ts'
 import { loadSigningKey } from './signing.ts'
 import { checkProviderHealth } from './stats.ts'
-import { grant, rawCall, registerService, registerSystem, startProvider } from './test-helpers.ts'
+import { callFacts, grant, rawCall, registerService, registerSystem, startProvider } from './test-helpers.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'hb-exchange-'))
 let platform: Platform
@@ -347,7 +347,7 @@ test('records journaled but not yet in the database survive a crash', async () =
   const key = exchangeRuntime(platform.ctx).key
   const crashDir = mkdtempSync(join(tmpdir(), 'hb-journal-'))
   const first = await MessageLog.open(db, key, { node: 'crash-node', dir: crashDir, flushMs: 1_000_000_000 })
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `r${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1.5, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('r', i, { duration_ms: 1.5 })
   for (let i = 0; i < 5; i++) first.append(facts(i))
   assert.equal(first.pendingCount, 5)
   // The five records of this tick are journaled with one write, the last sealed, before any answer.
@@ -369,7 +369,7 @@ test('a restarted server (a new node: the default name holds the pid) adopts the
   const db = platform.ctx.db
   const key = exchangeRuntime(platform.ctx).key
   const dir = mkdtempSync(join(tmpdir(), 'hb-journal-orphan-'))
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `o${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('o', i)
   const dead = await MessageLog.open(db, key, { node: 'host-dead', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
   const alive = await MessageLog.open(db, key, { node: 'host-alive', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
   for (let i = 0; i < 3; i++) dead.append(facts(i))
@@ -399,7 +399,7 @@ test('a journal replayed by a node of another province (or after PROVINCE_CODE c
   const key = exchangeRuntime(platform.ctx).key
   const { adoptOrphanJournals } = await import('./message-log.ts')
   const dir = mkdtempSync(join(tmpdir(), 'hb-journal-province-'))
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `p${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('p', i)
   const log = await MessageLog.open(db, key, { node: 'province-node', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
   for (let i = 0; i < 3; i++) log.append(facts(i))
   await log.written()
@@ -425,7 +425,7 @@ test('records are signed once per database insert (not on the answer\'s path); e
   const key = exchangeRuntime(platform.ctx).key
   const dir = mkdtempSync(join(tmpdir(), 'hb-batch-'))
   const log = await MessageLog.open(db, key, { node: 'batch-node', dir, flushMs: 1_000_000_000 })
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `b${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: `/${i}`, status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 0.5, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('b', i, { path: `/${i}`, duration_ms: 0.5 })
   for (let i = 0; i < 4; i++) log.append(facts(i)) // one tick: one batch
   await log.written()
   for (let i = 4; i < 6; i++) log.append(facts(i)) // the next tick: another batch
@@ -475,7 +475,7 @@ test('flushes running at once (timer, shutdown) neither lose nor duplicate recor
   const key = exchangeRuntime(platform.ctx).key
   // a 1 ms timer: timer flushes start while explicit ones run (the bench lost a batch this way)
   const log = await MessageLog.open(db, key, { node: 'race-node', dir: mkdtempSync(join(tmpdir(), 'hb-race-')), flushMs: 1 })
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `x${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('x', i)
   for (let i = 0; i < 3; i++) log.append(facts(i))
   const first = log.flush()
   for (let i = 3; i < 8; i++) log.append(facts(i))
@@ -502,7 +502,7 @@ test('the journal is cut when a drain ends, not after every batch; records of th
   const jdir = mkdtempSync(join(tmpdir(), 'hb-journal-drain-'))
   const journal = join(jdir, 'journal-drain-node.ndjson')
   const log = await MessageLog.open(db, key, { node: 'drain-node', dir: jdir, flushMs: 1_000_000_000 })
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `d${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('d', i)
   // 1 300 records journaled: a drain of three insert batches (500, 500, 300)
   for (let i = 0; i < 1300; i++) {
     log.append(facts(i))
@@ -529,7 +529,7 @@ test('a crash in the middle of a batch: its unsigned records (never answered) ar
   const key = exchangeRuntime(platform.ctx).key
   const crashDir = mkdtempSync(join(tmpdir(), 'hb-journal-cut-'))
   const first = await MessageLog.open(db, key, { node: 'cut-node', dir: crashDir, flushMs: 1_000_000_000 })
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `c${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('c', i)
   for (let i = 0; i < 4; i++) first.append(facts(i))
   await first.written()
   // The write was cut after the second line: the signed last line and the third are lost.
@@ -553,7 +553,7 @@ test('an edited journal replays only up to its last intact seal: the edited batc
   const key = exchangeRuntime(platform.ctx).key
   const crashDir = mkdtempSync(join(tmpdir(), 'hb-journal-edit-'))
   const first = await MessageLog.open(db, key, { node: 'edit-node', dir: crashDir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `e${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('e', i)
   for (let tick = 0; tick < 3; tick++) {
     for (let i = 0; i < 2; i++) first.append(facts(tick * 2 + i))
     await first.written()
@@ -603,7 +603,7 @@ test('a journal sealed under another signing key is not replayed, dropped nor si
   const otherKey = loadSigningKey(undefined, mkdtempSync(join(tmpdir(), 'hb-key-other-')))
   const { adoptOrphanJournals } = await import('./message-log.ts')
   const dir = mkdtempSync(join(tmpdir(), 'hb-journal-key-'))
-  const facts = (i: number) => ({ at: new Date().toISOString(), request_id: `k${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK', request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64) })
+  const facts = (i: number) => callFacts('k', i)
   const foreign = await MessageLog.open(db, otherKey, { node: 'foreign-node', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
   for (let i = 0; i < 2; i++) foreign.append(facts(i))
   await foreign.written()

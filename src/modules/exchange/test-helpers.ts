@@ -2,6 +2,7 @@ import { request as httpRequest, createServer, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from 'node:net'
 import type { Platform } from '../../platform/runtime.ts'
 import type { TestUser } from '../identity/test-factories.ts'
+import type { CallFacts } from './message-log.ts'
 
 export interface SeenRequest { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }
 
@@ -90,4 +91,12 @@ export async function grant(platform: Platform, admin: TestUser, body: Record<st
   const r = await platform.app.inject({ method: 'POST', url: '/api/exchange/rights', headers: admin.headers, payload: body })
   if (r.statusCode !== 201) throw new Error(`right: ${r.statusCode} ${r.body}`)
   return { id: r.json().id }
+}
+
+/** The facts of one gateway call for message-log tests: request id `prefix` + i; `over` replaces any field. */
+export function callFacts(prefix: string, i: number, over: Partial<CallFacts> = {}): CallFacts {
+  return {
+    at: new Date().toISOString(), request_id: `${prefix}${i}`, client: 'A/b', provider: 'C', service: 'd', method: 'GET', path: '/', status: 200, outcome: 'OK',
+    request_bytes: 0, response_bytes: 2, duration_ms: 1, request_sha256: '0'.repeat(64), response_sha256: '1'.repeat(64), ...over,
+  }
 }
