@@ -288,8 +288,9 @@ export interface ProviderAnswer { status: number; headers: Record<string, string
 /**
  * Sends an authorized call to its provider over the keep-alive pool: timeout, response size limit,
  * retries only of idempotent methods and only when the connection could not be made. Logs the call
- * and settles only once its record is signed and in the journal (the batch of this event-loop
- * tick), so no answered call is missing from the log; if the journal write failed, it rejects
+ * and settles only once its record is chained and in the journal, sealed (the batch of this
+ * event-loop tick; it is signed when drained into the database), so no answered call is missing
+ * from the log; if the journal write failed, it rejects
  * (the caller gets a 502 GATEWAY_ERROR instead of the provider's answer).
  */
 export async function dispatch(c: CallState, method: string, incoming: IncomingHttpHeaders, body: Buffer, deps: GatewayDeps): Promise<ProviderAnswer> {

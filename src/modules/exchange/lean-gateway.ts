@@ -82,7 +82,7 @@ export async function handleLean(req: IncomingMessage, res: ServerResponse, deps
   } catch (e) {
     const known = e instanceof AppError
     if (!known && !c.recorded) recordCall(deps.log, c, method, 502, 'GATEWAY_ERROR', Buffer.alloc(0), Buffer.alloc(0), false)
-    // the refusal's record is signed and journaled before the refusal is sent
+    // the refusal's record is in the journal, sealed, before the refusal is sent
     await deps.log.written().catch(() => {})
     sendError(res, known ? e : err(502, 'GATEWAY_ERROR', 'Cổng trao đổi gặp lỗi khi chuyển tiếp.', 'The gateway failed while forwarding.'), c.requestId)
   }

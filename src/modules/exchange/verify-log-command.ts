@@ -1,6 +1,6 @@
 // npm run exchange:verify-log [-- --public-key key.pub.pem] [--file export.ndjson]
 // Verifies the gateway's signed message log offline with the PUBLIC key only: every Ed25519
-// signature (one per batch: a record with an empty signature is proven by the next signed record
+// signature (one per database insert: a record with an empty signature is proven by the next signed record
 // of its chain; a chain ending unsigned fails), the hash chain of each node, and no gaps; names
 // the first bad record.
 // Without --file it reads exchange_message_log from DATABASE_URL or the embedded database in
