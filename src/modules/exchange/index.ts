@@ -40,6 +40,11 @@ async function setup(ctx: AppContext): Promise<void> {
   const log = await MessageLog.open(ctx.db, key, {
     node: cfg.node, dir: cfg.dir, flushMs: cfg.flushIntervalMs, copyIn: ctx.copyIn,
     onAdoptError: (e) => ctx.log.error({ err: e, dir: cfg.dir }, 'exchange: a dead node\'s message-log journal could not be replayed; kept and retried every minute'),
+    onReplay: (r) => {
+      if (r.altered) ctx.log.error(r, 'exchange: message-log journal lines failed their hash, link or seal check at replay (edited after they were written); they and the lines after them were dropped, not signed')
+      else if (r.dropped > 0) ctx.log.warn(r, 'exchange: message-log journal lines after its last sealed batch were dropped (a write cut short by a crash; never answered)')
+      else ctx.log.info(r, 'exchange: message-log journal replayed')
+    },
   })
   runtimes.set(ctx, { key, credentialKey, registry, log, pools: new ProviderPools(cfg.connectionsPerProvider) })
   ctx.events.subscribe(SUSPENSION_STARTED, async (tx, e) => {

@@ -136,11 +136,11 @@ export class MessageLog {
    * continues the chain. Orphans are looked for again every `adoptEveryMs` (a node that died
    * while another kept running).
    */
-  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number; onAdoptError?: (e: unknown) => void; copyIn?: CopyIn }): Promise<MessageLog> {
+  static async open(db: Db, key: SigningKey, opts: { node: string; dir: string; flushMs: number; adoptEveryMs?: number; onAdoptError?: (e: unknown) => void; onReplay?: (r: JournalReplay) => void; copyIn?: CopyIn }): Promise<MessageLog> {
     const log = new MessageLog(db, key, opts.node, opts.dir, opts.flushMs, opts.copyIn)
-    await log.#recover(opts.onAdoptError)
+    await log.#recover(opts.onAdoptError, opts.onReplay)
     // Another node's journal that cannot be replayed now must not stop this node: told, kept, retried.
-    const adopt = () => adoptOrphanJournals(db, key, opts.dir, log.#journal).catch((e: unknown) => opts.onAdoptError?.(e))
+    const adopt = () => adoptOrphanJournals(db, key, opts.dir, log.#journal, opts.onReplay).catch((e: unknown) => opts.onAdoptError?.(e))
     await adopt()
     const every = opts.adoptEveryMs ?? 60_000
     if (every > 0) {
@@ -157,9 +157,10 @@ export class MessageLog {
     return log
   }
 
-  async #recover(onError?: (e: unknown) => void): Promise<void> {
+  async #recover(onError?: (e: unknown) => void, onReplay?: (r: JournalReplay) => void): Promise<void> {
     try {
-      await replayJournal(this.db, this.key, this.#journal)
+      const r = await replayJournal(this.db, this.key, this.#journal)
+      if (r.replayed + r.dropped > 0) onReplay?.(r)
     } catch (e) {
       if (!(e instanceof JournalKeyMismatch)) throw e
       // Written under another signing key (EXCHANGE_SIGNING_KEY changed): this node can neither
@@ -373,6 +374,13 @@ export class JournalKeyMismatch extends Error {
   }
 }
 
+/**
+ * What a journal replay did. `dropped`: lines not inserted (after the last intact batch end).
+ * `altered`: a line's hash, link or seal did not hold, so lines were edited after they were
+ * written (a crash only cuts the end off): worth an operator's look, not only a count.
+ */
+export interface JournalReplay { file: string; replayed: number; dropped: number; altered: boolean }
+
 type JournalLine = LogRow & { request_body: string | null; response_body: string | null; province_code?: string; seal?: string }
 
 /**
@@ -389,8 +397,8 @@ type JournalLine = LogRow & { request_body: string | null; response_body: string
  * inserted. A journal sealed under another key throws JournalKeyMismatch before anything is
  * inserted. Answers how many records were replayed and how many dropped.
  */
-async function replayJournal(db: Db, key: SigningKey, file: string): Promise<{ replayed: number; dropped: number }> {
-  if (!existsSync(file)) return { replayed: 0, dropped: 0 }
+async function replayJournal(db: Db, key: SigningKey, file: string): Promise<JournalReplay> {
+  if (!existsSync(file)) return { file, replayed: 0, dropped: 0, altered: false }
   const rows: Pending[] = []
   let unreadable = 0
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -407,14 +415,12 @@ async function replayJournal(db: Db, key: SigningKey, file: string): Promise<{ r
   }
   // The intact prefix: chained links up to the last batch end that holds.
   let intact = 0
-  for (let i = 0; i < rows.length; i++) {
+  let altered = false
+  for (let i = 0; i < rows.length && !altered; i++) {
     const r = rows[i]
-    if (hashRecord(r.record) !== r.hash || r.facts.prev_hash !== r.prev_hash || r.facts.seq !== r.seq || r.facts.node !== r.node) break
-    if (i > 0 && rows[i - 1].node === r.node && r.prev_hash !== rows[i - 1].hash) break
-    if (r.seal !== undefined) {
-      if (!sealMatches(key, r.hash, r.seal)) break
-      intact = i + 1
-    } else if (r.signature) intact = i + 1
+    altered = hashRecord(r.record) !== r.hash || r.facts.prev_hash !== r.prev_hash || r.facts.seq !== r.seq || r.facts.node !== r.node ||
+      (i > 0 && rows[i - 1].node === r.node && r.prev_hash !== rows[i - 1].hash) || (r.seal !== undefined && !sealMatches(key, r.hash, r.seal))
+    if (!altered && (r.seal !== undefined || r.signature)) intact = i + 1
   }
   // Inserts of ≥ 200 records cut at batch ends: the last of each is sealed (signed now, under
   // this node's key, which is the records' own) or, in an older journal, signed already.
@@ -426,7 +432,7 @@ async function replayJournal(db: Db, key: SigningKey, file: string): Promise<{ r
     await insertRows(db, rows.slice(from, i + 1))
     from = i + 1
   }
-  return { replayed: intact, dropped: rows.length - intact + unreadable }
+  return { file, replayed: intact, dropped: rows.length - intact + unreadable, altered }
 }
 
 /**
@@ -434,7 +440,7 @@ async function replayJournal(db: Db, key: SigningKey, file: string): Promise<{ r
  * renaming it first, so when two nodes look at once only one replays it; its records keep their
  * own node's chain, so the log verifies as before.
  */
-export async function adoptOrphanJournals(db: Db, key: SigningKey, dir: string, own: string): Promise<number> {
+export async function adoptOrphanJournals(db: Db, key: SigningKey, dir: string, own: string, onReplay?: (r: JournalReplay) => void): Promise<number> {
   let n = 0
   for (const name of readdirSync(dir)) {
     const m = /^(journal-.+\.ndjson)(?:\.adopted-(\d+))?$/.exec(name)
@@ -451,7 +457,9 @@ export async function adoptOrphanJournals(db: Db, key: SigningKey, dir: string, 
       continue // another node took it
     }
     try {
-      n += (await replayJournal(db, key, taken)).replayed
+      const r = await replayJournal(db, key, taken)
+      onReplay?.(r)
+      n += r.replayed
     } catch (e) {
       renameSync(taken, file) // the database refused: left for the next look
       throw e
