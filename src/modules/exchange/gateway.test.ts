@@ -19,7 +19,7 @@ import { exchangeConfig } from './config.ts'
 import { answerHeaders, forwardedPath, type GatewayDeps } from './gateway.ts'
 import { installLeanGateway, SystemRateLimiter } from './lean-gateway.ts'
 import { exchangeModule, exchangeRuntime } from './index.ts'
-import { MessageLog, readLogRows, verifyMessageLog } from './message-log.ts'
+import { adoptOrphanJournals, MessageLog, readLogRows, verifyMessageLog } from './message-log.ts'
 import { loadSigningKey } from './signing.ts'
 import { checkProviderHealth } from './stats.ts'
 import { callFacts, grant, rawCall, registerService, registerSystem, startProvider } from './test-helpers.ts'
@@ -399,7 +399,6 @@ test('a restarted server (a new node: the default name holds the pid) adopts the
 test('a journal replayed by a node of another province (or after PROVINCE_CODE changed) keeps the province that answered: no duplicate under a new key', async () => {
   const db = platform.ctx.db
   const key = exchangeRuntime(platform.ctx).key
-  const { adoptOrphanJournals } = await import('./message-log.ts')
   const dir = mkdtempSync(join(tmpdir(), 'hb-journal-province-'))
   const facts = (i: number) => callFacts('p', i)
   const log = await MessageLog.open(db, key, { node: 'province-node', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })
@@ -609,7 +608,6 @@ test('a journal sealed under another signing key is not replayed, dropped nor si
   const db = platform.ctx.db
   const key = exchangeRuntime(platform.ctx).key
   const otherKey = loadSigningKey(undefined, mkdtempSync(join(tmpdir(), 'hb-key-other-')))
-  const { adoptOrphanJournals } = await import('./message-log.ts')
   const dir = mkdtempSync(join(tmpdir(), 'hb-journal-key-'))
   const facts = (i: number) => callFacts('k', i)
   const foreign = await MessageLog.open(db, otherKey, { node: 'foreign-node', dir, flushMs: 1_000_000_000, adoptEveryMs: 0 })

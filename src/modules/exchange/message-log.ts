@@ -79,7 +79,7 @@ export const sha256Hex = (b: Buffer | string) => (b.length === 0 ? EMPTY_SHA256 
 const hashRecord = (record: string) => sha256Hex(record)
 
 /** At most this many records are committed (sealed, journaled) together (one event-loop tick's records otherwise). */
-export const MAX_TICK_BATCH = 256
+const MAX_TICK_BATCH = 256
 /** Records per multi-row insert; the last of each is signed. */
 const INSERT_BATCH = 500
 const DONE = Promise.resolve()
