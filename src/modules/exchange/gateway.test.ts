@@ -497,6 +497,37 @@ test('flushes running at once (timer, shutdown) neither lose nor duplicate recor
   assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
 })
 
+test('a drain takes the records pending when it starts: those committed meanwhile wait for the next timer (a steady stream is stored in full batches, not one small insert per round trip)', async () => {
+  const db = platform.ctx.db
+  const key = exchangeRuntime(platform.ctx).key
+  const log = await MessageLog.open(db, key, { node: 'steady-node', dir: mkdtempSync(join(tmpdir(), 'hb-steady-')), flushMs: 1_500 })
+  const facts = (i: number) => callFacts('s', i)
+  const stored = async () => {
+    const rows = []
+    for await (const r of readLogRows(db)) if (r.node === 'steady-node') rows.push(r)
+    return rows
+  }
+  for (let i = 0; i < 600; i++) log.append(facts(i))
+  await log.written()
+  const drain = log.flush()
+  // answered while the drain runs: committed to the journal (a full tick batch of 256 is
+  // committed at once, before the drain's first insert returns), not to this drain
+  for (let i = 600; i < 856; i++) log.append(facts(i))
+  await log.written()
+  await drain
+  assert.equal(log.pendingCount, 256)
+  const afterDrain = await stored() // read well before the next timer (1.5 s)
+  assert.equal(afterDrain.length, 600, 'the drain stored what was pending when it started')
+  assert.deepEqual(afterDrain.filter((r) => r.signature !== '').map((r) => r.seq), [500, 600], 'two inserts (500 + 100), one signature each')
+  // no further call: the timer drains the rest
+  for (let waited = 0; log.pendingCount > 0 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20))
+  const rows = await stored()
+  assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 856 }, (_, i) => i + 1))
+  assert.deepEqual(rows.filter((r) => r.signature !== '').map((r) => r.seq), [500, 600, 856])
+  await log.close()
+  assert.equal(verifyMessageLog(rows, key.publicKey).ok, true)
+})
+
 test('the journal is cut when a drain ends, not after every batch; records of the database still in the journal replay without duplicates', async () => {
   const db = platform.ctx.db
   const key = exchangeRuntime(platform.ctx).key
