@@ -225,17 +225,23 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   // pools have opened their connections by now: (re)place their database backends on their cores
   s.place()
   await throughput(s.bareOrigin, direct, {}, 2, connections)
-  // Rounds of direct → /gw/ → bare proxy, each `seconds`: the direct rate on this shared VM
-  // swings by ±10% between windows, so one pair can land anywhere in that band; the ratio is
-  // taken per round (neighbouring windows) and reported as the median and the worst round.
-  const rounds: { direct: Rate; gateway: Rate; bare: Rate; ratio: number; bareRatio: number }[] = []
+  // Rounds of direct → /gw/ → bare proxy, each `seconds`, closed by one more direct window: the
+  // direct rate on this shared VM drifts by ±10–15% from one window to the next, so the ratio of
+  // a round is its /gw/ (and bare) rate over the mean of the direct windows on either side of it
+  // (a drift over the round cancels), reported as the median and the worst round.
+  const directs: Rate[] = []
+  const windows: { gateway: Rate; bare: Rate }[] = []
   const cpuUs = { provider: 0, gateway: 0, gatewayDb: 0, providerWhenProxied: 0, bare: 0 }
-  for (let i = 0; i < s.rounds; i++) {
+  const directWindow = async () => {
     const p0 = await cpu(s.provider)
-    const tDirect = await throughput(s.providerOrigin, direct, {}, seconds, connections)
-    const p1 = await cpu(s.provider)
+    directs.push(await throughput(s.providerOrigin, direct, {}, seconds, connections))
+    cpuUs.provider += (await cpu(s.provider)) - p0
+  }
+  for (let i = 0; i < s.rounds; i++) {
+    await directWindow()
     const g0 = await cpu(s.gateway)
     const d0 = s.gatewayDbCpu()
+    const p1 = await cpu(s.provider)
     const tGateway = await throughput(s.gwOrigin, proxied, s.key, seconds, connections)
     const d1 = s.gatewayDbCpu()
     const g1 = await cpu(s.gateway)
@@ -244,27 +250,32 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
     const b0 = await cpu(s.bare)
     const tBare = await throughput(s.bareOrigin, direct, {}, seconds, connections)
     const b1 = await cpu(s.bare)
-    rounds.push({ direct: tDirect, gateway: tGateway, bare: tBare, ratio: tGateway.rps / tDirect.rps, bareRatio: tBare.rps / tDirect.rps })
-    cpuUs.provider += p1 - p0
+    windows.push({ gateway: tGateway, bare: tBare })
     cpuUs.gateway += g1 - g0
     cpuUs.gatewayDb += d1 - d0
     cpuUs.providerWhenProxied += p2 - p1
     cpuUs.bare += b1 - b0
   }
-  const total = (k: 'direct' | 'gateway' | 'bare') => rounds.reduce((n, r) => n + r[k].total, 0)
+  await directWindow()
+  const rounds = windows.map((w, i) => {
+    const d = (directs[i].rps + directs[i + 1].rps) / 2
+    return { direct: directs[i], directAfter: directs[i + 1], gateway: w.gateway, bare: w.bare, ratio: w.gateway.rps / d, bareRatio: w.bare.rps / d }
+  })
+  const totalDirect = directs.reduce((n, r) => n + r.total, 0)
+  const total = (k: 'gateway' | 'bare') => windows.reduce((n, w) => n + w[k].total, 0)
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const ratios = rounds.map((r) => r.ratio)
   return {
     latency: { direct: latDirect, gateway: latGateway, bareProxy: latBare, added_p50_ms: latGateway.p50 - latDirect.p50, added_p99_ms: latGateway.p99 - latDirect.p99, bare_added_p50_ms: latBare.p50 - latDirect.p50 },
     rounds,
     throughput: {
-      direct: median(rounds.map((r) => r.direct.rps)), gateway: median(rounds.map((r) => r.gateway.rps)), bareProxy: median(rounds.map((r) => r.bare.rps)),
+      direct: median(directs.map((r) => r.rps)), gateway: median(rounds.map((r) => r.gateway.rps)), bareProxy: median(rounds.map((r) => r.bare.rps)),
       ratio: median(ratios), worstRatio: Math.min(...ratios), bareRatio: median(rounds.map((r) => r.bareRatio)),
     },
     // CPU µs per request over all rounds: the provider's own (direct windows), the gateway
     // process's, its log database's backends (PostgreSQL only; in process with PGlite), the
     // provider's when proxied, and the bare proxy's.
-    cpu_us_per_request: { provider: cpuUs.provider / total('direct'), gateway: cpuUs.gateway / total('gateway'), gatewayDb: cpuUs.gatewayDb / total('gateway'), providerWhenProxied: cpuUs.providerWhenProxied / total('gateway'), bareProxy: cpuUs.bare / total('bare') },
+    cpu_us_per_request: { provider: cpuUs.provider / totalDirect, gateway: cpuUs.gateway / total('gateway'), gatewayDb: cpuUs.gatewayDb / total('gateway'), providerWhenProxied: cpuUs.providerWhenProxied / total('gateway'), bareProxy: cpuUs.bare / total('bare') },
   }
 }
 
@@ -358,7 +369,7 @@ if (process.argv[2] === 'serve') {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`
   console.log(JSON.stringify(r, null, 2))
   const lines = [
-    `Log on ${r.db}, ${r.rounds} rounds of direct → /gw/ → bare proxy, ${r.seconds} s per rate window (rates: medians over the rounds), ${r.connections} connections, ${r.pinned ? 'pinned: load generator, providers and agency backends on core 0, gateway, bare proxies and log backends on core 1' : 'not pinned: every process on the same 2 cores'}. Load average at the start: ${before.map((x) => x.toFixed(2)).join(' ')}; at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+    `Log on ${r.db}, ${r.rounds} rounds of direct → /gw/ → bare proxy and a closing direct window, ${r.seconds} s per rate window (a round's ratio: its rate over the mean of the direct windows on either side; rates: medians over the windows), ${r.connections} connections, ${r.pinned ? 'pinned: load generator, providers and agency backends on core 0, gateway, bare proxies and log backends on core 1' : 'not pinned: every process on the same 2 cores'}. Load average at the start: ${before.map((x) => x.toFixed(2)).join(' ')}; at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
     '',
     `| scenario | path | req/s (${r.connections} conn.) | ratio to direct | p50 ms (1 conn.) | p95 ms | p99 ms | CPU µs/call |`,
     '|---|---|---:|---:|---:|---:|---:|---:|',
