@@ -210,7 +210,7 @@ async function latency(origin: string, path: PathFn, headers: Record<string, str
  * One provider scenario: the provider called directly, through /gw/ and through the bare proxy,
  * one after the other with the same load (2 cores shared: never at once).
  */
-async function scenario(s: { provider: ChildProcess; providerOrigin: string; bare: ChildProcess; bareOrigin: string; gateway: ChildProcess; gwOrigin: string; gwPrefix: string; path: (draw: boolean) => PathFn; key: Record<string, string>; seconds: number; rounds: number; connections: number; gatewayDbCpu: () => number; place: () => void }) {
+async function scenario(s: { provider: ChildProcess; providerOrigin: string; bare: ChildProcess; bareOrigin: string; gateway: ChildProcess; gwOrigin: string; gwPrefix: string; path: (draw: boolean) => PathFn; key: Record<string, string>; seconds: number; rounds: number; connections: number; gatewayDbCpu: () => Map<number, number>; place: () => void }) {
   const { seconds, connections } = s
   const n = seconds * 400
   const direct = s.path(true)
@@ -233,6 +233,7 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   const windows: { gateway: Rate; bare: Rate }[] = []
   const cpuUs = { provider: 0, gateway: 0, gatewayDb: 0, providerWhenProxied: 0, bare: 0 }
   const directWindow = async () => {
+    s.place()
     const p0 = await cpu(s.provider)
     directs.push(await throughput(s.providerOrigin, direct, {}, seconds, connections))
     cpuUs.provider += (await cpu(s.provider)) - p0
@@ -240,6 +241,7 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
   for (let i = 0; i < s.rounds; i++) {
     await directWindow()
     const g0 = await cpu(s.gateway)
+    s.place()
     const d0 = s.gatewayDbCpu()
     const p1 = await cpu(s.provider)
     const tGateway = await throughput(s.gwOrigin, proxied, s.key, seconds, connections)
@@ -252,7 +254,7 @@ async function scenario(s: { provider: ChildProcess; providerOrigin: string; bar
     const b1 = await cpu(s.bare)
     windows.push({ gateway: tGateway, bare: tBare })
     cpuUs.gateway += g1 - g0
-    cpuUs.gatewayDb += d1 - d0
+    for (const [pid, us] of d1) cpuUs.gatewayDb += us - (d0.get(pid) ?? 0)
     cpuUs.providerWhenProxied += p2 - p1
     cpuUs.bare += b1 - b0
   }
@@ -326,7 +328,10 @@ export async function runGatewayBench(opts: { seconds?: number; rounds?: number;
     const gw = await firstLine(gateway)
     const key = { 'x-exchange-key': gw.key }
     // The log database's backends (PostgreSQL): metered as the gateway's, placed on its core.
-    const gatewayDbCpu = () => (gw.database ? postgresPids(gw.database).reduce((sum, p) => sum + procCpuUs(p), 0) : 0)
+    // The pool closes connections idle for 10 s and opens new ones (new backends, forked unpinned):
+    // CPU is read per backend pid (a backend that exited within a window is not counted), and the
+    // backends are placed again before each window.
+    const gatewayDbCpu = () => new Map(gw.database ? postgresPids(gw.database).map((p) => [p, procCpuUs(p)]) : [])
     const place = () => {
       if (!pin) return
       if (gw.database) for (const p of postgresPids(gw.database)) pinToCores(p, GATEWAY_SIDE)
