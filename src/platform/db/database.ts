@@ -152,7 +152,9 @@ async function openPostgres(url: string, max: number, prepare: boolean, province
   pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
   await sql`select 1`.execute(db)
-  if (!read) return { db, readDb: db, kind: 'postgres', provinceCode: province, execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), copyIn: copyInto(pool), close: () => db.destroy() }
+  // what the primary gives with or without a replica
+  const primary = { db, kind: 'postgres' as const, provinceCode: province, execScript: async (tx: Db, text: string) => void (await sql.raw(text).execute(tx)), copyIn: copyInto(pool) }
+  if (!read) return { ...primary, readDb: db, close: () => db.destroy() }
   // The replica: read-only connections (as a hot standby's are), a short connect timeout so that
   // an unreachable replica costs a read at most 2 s before it falls back to the primary.
   const replicaPool = new pg.Pool({
@@ -163,8 +165,7 @@ async function openPostgres(url: string, max: number, prepare: boolean, province
   replicaPool.on('connect', (client) => client.on('error', () => {}))
   const replica = replicaDb(replicaPool, pool, read.events)
   return {
-    db, readDb: replica.db, replica: replica.driver, kind: 'postgres', provinceCode: province,
-    execScript: async (tx, text) => void (await sql.raw(text).execute(tx)), copyIn: copyInto(pool),
+    ...primary, readDb: replica.db, replica: replica.driver,
     close: async () => {
       await replica.db.destroy()
       await db.destroy()
