@@ -395,6 +395,10 @@ if (process.argv[2] === 'serve') {
     if (!sc) continue
     const t = sc.throughput
     lines.push(`${name}: added at p50 ${f(sc.latency.added_p50_ms)} ms (goal ≤ 1 ms; bare proxy ${f(sc.latency.bare_added_p50_ms)} ms); rate ${pct(t.ratio)} of direct, median of ${sc.rounds.length} rounds (goal ≥ 70%; rounds ${sc.rounds.map((x) => pct(x.ratio)).join(', ')}), bare proxy ${pct(t.bareRatio)}; no refusal, error or non-2xx in any window (any is fatal).`)
+    // What the goal asks of the gateway's process, next to what that process does with no upstream
+    // call and no log at all: below 1×, no proxy in it could reach 70% of this provider's rate.
+    const needed = 0.7 * t.direct
+    lines.push(`${name}: 70% of the direct rate is ${needed.toFixed(0)} req/s; the gateway's process answers its own GET /healthz (no provider, no log) at ${r.platformHealthz.rps.toFixed(0)} req/s (${(r.platformHealthz.rps / needed).toFixed(2)}× that), the bare proxy forwards ${t.bareProxy.toFixed(0)} req/s (${(t.bareProxy / needed).toFixed(2)}×).`)
   }
   lines.push(`Log: ${r.log.logged} records under ${r.log.signatures} signatures (${(Number(r.log.logged) / Number(r.log.signatures)).toFixed(1)} records a signature), chain and signatures ${r.log.verified ? 'verified' : 'BROKEN'}.${r.log.firstBad ? ` First bad: ${JSON.stringify(r.log.firstBad)}` : ''}`)
   console.log(lines.join('\n'))
