@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { AppContext, Module } from '../../platform/module.ts'
 import { complianceConfig } from './config.ts'
+import { seedDemoCompliance } from './demo-seed.ts'
 import { evaluateCompliance } from './evaluator.ts'
 import { seedRules } from './repository.ts'
 import { complianceRoutes } from './routes.ts'
@@ -24,6 +25,7 @@ export const complianceModule: Module = {
   setup,
   routes: complianceRoutes,
   seedReference: (ctx) => seedRules(ctx.db),
+  seedDemo: seedDemoCompliance,
   routePolicy: {
     'GET /api/compliance/questionnaire': 'public',
     'GET /api/compliance/rules': 'staff',
