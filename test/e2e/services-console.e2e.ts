@@ -3,7 +3,8 @@
  * the whole platform: a citizen signs up by phone, finds a procedure without diacritics, submits a
  * dossier with its files and follows it; an officer of the commune walks it to "returned" in the
  * console, where it sits in one queue with the reports; a dossier made offline is kept on the
- * phone and sent once when the network is back; the IOC wall renders with data.
+ * phone and sent once when the network is back; the IOC wall renders with data, and shows a
+ * leader security compliance by unit and the units and systems cut off from the gateway.
  *
  * SCREENSHOTS=1 also writes docs/screenshots/*.png (360 px and desktop).
  */
@@ -11,8 +12,9 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { sql } from 'kysely'
 import sharp from 'sharp'
+import { seedDemoCompliance } from '../../src/modules/compliance/demo-seed.ts'
 import { DOSSIER_CODE_PATTERN } from '../../src/modules/services/dossiers/numbering.ts'
-import { assertFits, DESKTOP, openPage, PHONE, shot, signIn, startE2E, until, type E2E } from './harness.ts'
+import { assertFits, DESKTOP, openPage, PHONE, shot, SHOTS, signIn, startE2E, until, type E2E } from './harness.ts'
 
 const OFFICER = { username: 'e2e.officer.03127', password: 'e2e-Officer-password-1' }
 const LEADER = { username: 'e2e.leader.03127', password: 'e2e-Leader-password-1' }
@@ -326,6 +328,8 @@ test('the IOC wall renders with data, full screen, at /ioc', async () => {
   const { context, page, problems } = await openPage(e.browser, { viewport: { width: 1600, height: 1000 } })
   try {
     await sendReport('Cây đổ chắn ngang đường Trần Đăng Ninh (E2E wall).')
+    // Five departments' security duties as on first start: two cut off from the gateway, two warned.
+    await seedDemoCompliance(e.platform.ctx, { accounts: [], notes: [] })
     // Anonymous first: the public figures only.
     await page.goto(`${e.base}/ioc`)
     await page.locator('.wall-grid[data-ready=true]').waitFor()
@@ -335,6 +339,8 @@ test('the IOC wall renders with data, full screen, at /ioc', async () => {
     assert.ok(total >= 1, `reports on the wall: ${total}`)
     await page.locator('.wall-map path.c-open[data-code="03127"], .wall-map path.c-overdue[data-code="03127"]').first().waitFor({ state: 'attached' })
     await page.locator('.wall-chart canvas').waitFor()
+    // Compliance and suspensions are for leaders, not the public.
+    assert.equal(await page.locator('.compliance-panel').isHidden(), true)
     assert.deepEqual(problems, [])
   } finally {
     await context.close()
@@ -351,6 +357,20 @@ test('the IOC wall renders with data, full screen, at /ioc', async () => {
     assert.match(text, /Hồ sơ trực tuyến/)
     assert.match(text, /100%/)
     assert.match(await p2.locator('.wall-tables').innerText(), /UBND Phường Điện Biên Phủ/)
+    // Security compliance by unit, and who is cut off from the gateway, why and how to fix it.
+    const comp = p2.locator('.compliance-panel')
+    await comp.waitFor()
+    assert.equal(await comp.locator('.comp-summary').innerText(), '1 đơn vị đạt · 2 bị cảnh báo · 2 bị tạm ngừng kết nối')
+    assert.equal(await comp.locator('.compliance-units tbody tr').count(), 5)
+    assert.match(await comp.locator('.compliance-units tr[data-unit="11.SGDDT"]').innerText(), /87% \(13\/15\)/)
+    const cutOff = await comp.locator('.suspended-list li[data-subject="system:SXD/cap-phep"]').innerText()
+    assert.match(cutOff, /NO_APPROVED_LEVEL/)
+    assert.match(cutOff, /Sở Xây dựng/)
+    assert.match(cutOff, /Cách khắc phục: Lập hồ sơ đề xuất cấp độ/)
+    assert.match(await comp.locator('.suspended-list li[data-subject="unit:11.STC"]').innerText(), /Sở Tài chính — Hợp đồng giám sát/)
+    assert.equal(await comp.locator('.warned-list li[data-subject]').count(), 2)
+    assert.match(await comp.locator('.warned-list').innerText(), /hạn khắc phục/)
+    if (SHOTS) await comp.screenshot({ path: `${SHOTS}ioc-compliance.png` })
     await shot(p2, 'ioc-wall-desktop')
     await p2.setViewportSize(PHONE)
     await p2.waitForTimeout(500)

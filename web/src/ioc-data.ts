@@ -4,7 +4,8 @@
  * unit staff, the dossier lists (/api/dossiers). When the IOC module's /api/ioc/indicators/* lands,
  * only this file changes: the wall draws a `WallData`. The IOC indicators (/api/ioc/indicators/reports
  * and /766), the rules engine's unit flags and the villages' white zones are used where they give
- * the figure; the feed and dossier lists stay as the fallback.
+ * the figure; the feed and dossier lists stay as the fallback. Security compliance by unit and the
+ * suspended systems come from the compliance module (/api/compliance/units, /suspensions).
  */
 import { api, ApiError } from './api.ts'
 
@@ -44,6 +45,39 @@ export interface WallData {
   flags: UnitFlag[] | null
   /** Surveyed villages that are white zones (no broadband, no mobile data or no power); null when unknown. */
   whiteZones: { villages: number; surveyed: number } | null
+  /**
+   * Security compliance (Decree 85, 4-layer model, central anti-malware) by unit, and the units and
+   * systems suspended from the exchange gateway or warned; null when the viewer may not see them.
+   */
+  compliance: { units: ComplianceUnit[]; suspended: ComplianceFinding[]; warned: ComplianceFinding[] } | null
+}
+/** A unit's security duties as the compliance module reports them (/api/compliance/units). */
+export interface ComplianceUnit {
+  unit: string
+  /** Computers with a healthy central anti-malware agent ÷ registered computers (0–1). */
+  coverage: number
+  healthy: number
+  registered: number
+  /** Systems of the unit, and how many have an approved Decree 85 security level. */
+  systems: number
+  approved: number
+  warnings: number
+  suspensions: number
+  compliant: boolean
+}
+/** An open compliance finding: a unit or system warned (with its deadline) or cut off at the gateway. */
+export interface ComplianceFinding {
+  kind: 'unit' | 'system'
+  /** The unit code, or the system as the gateway names it ({member}/{system}). */
+  subject: string
+  unit: string
+  rule: string
+  reasonVi: string
+  reasonEn: string
+  fixVi: string
+  fixEn: string
+  deadline: string
+  suspendedAt: string | null
 }
 export interface UnitFlag {
   unit: string
@@ -140,6 +174,34 @@ async function optional<T>(path: string): Promise<T | null> {
     return null
   }
 }
+interface ComplianceUnitApi {
+  unit_code: string
+  antimalware: { registered: number; healthy: number; coverage: number }
+  systems: { approved_level: number | null }[]
+  warnings: number
+  suspensions: number
+  compliant: boolean
+}
+interface FindingApi { subject_kind: 'unit' | 'system'; subject_ref: string; unit_code: string; rule_code: string; reason_vi: string; reason_en: string; fix_vi: string; fix_en: string; deadline: string; suspended_at: string | null }
+
+const finding = (f: FindingApi): ComplianceFinding => ({
+  kind: f.subject_kind, subject: f.subject_ref, unit: f.unit_code, rule: f.rule_code, reasonVi: f.reason_vi, reasonEn: f.reason_en, fixVi: f.fix_vi, fixEn: f.fix_en, deadline: f.deadline, suspendedAt: f.suspended_at,
+})
+
+/** Units cut off first, then warned, then by coverage (lowest first). */
+export function complianceFigures(units: ComplianceUnitApi[], findings: { suspended: FindingApi[]; warned: FindingApi[] }): NonNullable<WallData['compliance']> {
+  const rows = units.map((u): ComplianceUnit => ({
+    unit: u.unit_code, coverage: u.antimalware.coverage, healthy: u.antimalware.healthy, registered: u.antimalware.registered,
+    systems: u.systems.length, approved: u.systems.filter((x) => x.approved_level !== null).length, warnings: u.warnings, suspensions: u.suspensions, compliant: u.compliant,
+  }))
+  rows.sort((a, b) => b.suspensions - a.suspensions || b.warnings - a.warnings || a.coverage - b.coverage || a.unit.localeCompare(b.unit))
+  return {
+    units: rows,
+    suspended: findings.suspended.map(finding).sort((a, b) => (b.suspendedAt ?? '').localeCompare(a.suspendedAt ?? '')),
+    warned: findings.warned.map(finding).sort((a, b) => a.deadline.localeCompare(b.deadline)),
+  }
+}
+
 const unitRow = (r: ReportIndicatorRow): UnitRow => ({ unit: r.key, total: r.received, open: r.open, overdue: r.overdue, done: r.resolved, onTime: r.early + r.on_time })
 
 /** Loads and aggregates the wall's data for the last `windowDays` days. */
@@ -147,7 +209,7 @@ export async function loadWallData(windowDays = 84, now = Date.now()): Promise<W
   const from = now - windowDays * 86_400_000
   // Calendar days in Asia/Ho_Chi_Minh, as the IOC roll-ups count them.
   const fromDay = new Date(from + 7 * 3_600_000).toISOString().slice(0, 10)
-  const [rep, dos, byUnitIoc, byCommuneIoc, i766, flags, white] = await Promise.all([
+  const [rep, dos, byUnitIoc, byCommuneIoc, i766, flags, white, compUnits, compFindings] = await Promise.all([
     allReports(new Date(from).toISOString()),
     allDossiers(),
     optional<ReportIndicators>(`/api/ioc/indicators/reports?group=unit&from=${fromDay}`),
@@ -155,6 +217,8 @@ export async function loadWallData(windowDays = 84, now = Date.now()): Promise<W
     optional<{ province: { total: number | null } | null }>(`/api/ioc/indicators/766?from=${fromDay}`),
     optional<{ items: { unit_code: string; level: string; reason_vi: string; reason_en: string; created_at: string }[] }>('/api/ioc/unit-flags?limit=50'),
     optional<{ totals: { villages_surveyed: number; white_zones: number } }>('/api/places/white-zones'),
+    optional<{ items: ComplianceUnitApi[] }>('/api/compliance/units'),
+    optional<{ suspended: FindingApi[]; warned: FindingApi[] }>('/api/compliance/suspensions'),
   ])
   const reports = rep.items
   const isOverdue = (r: FeedReport) => OPEN_REPORT.has(r.status) && !!r.due_at && Date.parse(r.due_at) < now
@@ -216,6 +280,7 @@ export async function loadWallData(windowDays = 84, now = Date.now()): Promise<W
     score766: i766?.province?.total ?? null,
     flags: flags ? flags.items.map((f) => ({ unit: f.unit_code, level: f.level, reasonVi: f.reason_vi, reasonEn: f.reason_en, since: f.created_at })) : null,
     whiteZones: white ? { villages: white.totals.white_zones, surveyed: white.totals.villages_surveyed } : null,
+    compliance: compUnits && compFindings ? complianceFigures(compUnits.items, compFindings) : null,
     dossiers,
     trend: { weeks: weeks.map((w) => w / 1000), reportsIn: count(reports.map((r) => r.created_at)), reportsResolved: count(reports.map((r) => r.resolved_at)), dossiersIn },
     escalations: escalations.slice(0, 12),

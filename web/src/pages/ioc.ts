@@ -1,7 +1,8 @@
 /**
  * The IOC wall (#/ioc or /ioc): full screen, refreshes by itself every minute. A commune map
  * coloured by open and overdue reports, counts and on-time rates by unit for reports and dossiers,
- * the online-dossier rate, weekly trend lines (uPlot, loaded only here) and the latest escalations.
+ * the online-dossier rate, weekly trend lines (uPlot, loaded only here), the latest escalations and,
+ * for leaders, security compliance by unit with the units and systems cut off from the gateway.
  * All data comes from ../ioc-data.ts.
  */
 import 'uplot/dist/uPlot.min.css'
@@ -9,7 +10,7 @@ import './ioc.css'
 import { errorText } from '../api.ts'
 import { fill, h } from '../dom.ts'
 import { vnTime } from '../format.ts'
-import { loadWallData, type UnitRow, type WallData } from '../ioc-data.ts'
+import { loadWallData, type ComplianceFinding, type UnitRow, type WallData } from '../ioc-data.ts'
 import { dictionary, pick } from '../i18n.ts'
 import { orgUnits, unitName, type OrgUnit } from '../refdata.ts'
 import { clip } from './common.ts'
@@ -45,6 +46,20 @@ const t = dictionary({
   fullscreen: 'Toàn màn hình',
   exit: 'Thoát',
   truncated: 'Số liệu đã giới hạn để không làm chậm hệ thống.',
+  compliance: 'An toàn thông tin theo đơn vị (NĐ 85, 4 lớp)',
+  compSummary: '{ok} đơn vị đạt · {warned} bị cảnh báo · {suspended} bị tạm ngừng kết nối',
+  antimalware: 'Phòng chống mã độc',
+  approvedSystems: 'HT được duyệt cấp độ',
+  warnings: 'Cảnh báo',
+  suspensions: 'Tạm ngừng',
+  noUnits: 'Chưa có đơn vị nào khai báo an toàn thông tin.',
+  suspended: 'Bị tạm ngừng kết nối trục LGSP',
+  noSuspended: 'Không có đơn vị, hệ thống nào bị tạm ngừng kết nối.',
+  since: 'từ {t}',
+  fix: 'Cách khắc phục: {x}',
+  warned: 'Đang bị cảnh báo',
+  deadline: 'hạn khắc phục {t}',
+  unitSubject: 'Đơn vị',
 }, {
   title: 'Điện Biên Intelligent Operations Center',
   updated: 'Updated {t}',
@@ -76,9 +91,25 @@ const t = dictionary({
   fullscreen: 'Full screen',
   exit: 'Exit',
   truncated: 'Figures are capped so as not to slow the system down.',
+  compliance: 'Security compliance by unit (Decree 85, 4 layers)',
+  compSummary: '{ok} units compliant · {warned} warned · {suspended} cut off',
+  antimalware: 'Anti-malware',
+  approvedSystems: 'Systems with approved level',
+  warnings: 'Warnings',
+  suspensions: 'Suspended',
+  noUnits: 'No unit has declared its security duties yet.',
+  suspended: 'Suspended from the exchange gateway (LGSP)',
+  noSuspended: 'No unit or system is suspended.',
+  since: 'since {t}',
+  fix: 'To fix: {x}',
+  warned: 'Warned',
+  deadline: 'fix by {t}',
+  unitSubject: 'Unit',
 })
 
 const REFRESH_MS = 60_000
+/** The compliance module's reasons are clauses ("hợp đồng giám sát hết hạn …"): a capital on the wall. */
+const sentence = (x: string): string => x.charAt(0).toUpperCase() + x.slice(1)
 const pct = (a: number, b: number): string => (b > 0 ? `${Math.round((a / b) * 100)}%` : '—')
 
 let timer: ReturnType<typeof setInterval> | undefined
@@ -94,6 +125,12 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   const esc = h('ol', { class: 'escalations' })
   const flagList = h('ul', { class: 'escalations unit-flags' })
   const flagPanel = h('section', { class: 'wall-panel', hidden: true }, h('h2', null, t('flags')), flagList)
+  const compSummary = h('p', { class: 'comp-summary' })
+  const compTable = h('div')
+  const suspendedList = h('ul', { class: 'escalations suspended-list' })
+  const warnedList = h('ul', { class: 'escalations warned-list' })
+  const compPanel = h('section', { class: 'wall-panel compliance-panel', hidden: true }, h('h2', null, t('compliance')), compSummary, compTable,
+    h('h3', null, t('suspended')), suspendedList, h('h3', null, t('warned')), warnedList)
   const note = h('p', { class: 'hint' })
   const communityBox = h('div', { class: 'community-box' })
   const layerSlot = h('div')
@@ -111,6 +148,7 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
       h('section', { class: 'wall-panel' }, h('h2', null, t('byUnit')), tables),
       h('section', { class: 'wall-panel' }, h('h2', null, t('escalations')), esc),
       flagPanel,
+      compPanel,
       h('section', { class: 'wall-panel', 'data-panel': 'community' }, h('h2', { class: 'community-title' }), communityBox),
       note),
   )
@@ -133,6 +171,28 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
   }
   window.addEventListener('resize', onResize)
 
+  /** Who is cut off from the gateway and why, who is warned and until when, and each unit's duties. */
+  const drawCompliance = (c: NonNullable<WallData['compliance']>) => {
+    const count = (f: (u: (typeof c.units)[number]) => boolean) => c.units.filter(f).length
+    fill(compSummary, t('compSummary', { ok: count((u) => u.compliant), warned: count((u) => u.warnings > 0 && u.suspensions === 0), suspended: count((u) => u.suspensions > 0) }))
+    fill(compTable, c.units.length === 0 ? h('p', { class: 'hint' }, t('noUnits')) : h('table', { class: 'wall-table compliance-units' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('unit')), h('th', { scope: 'col' }, t('antimalware')), h('th', { scope: 'col' }, t('approvedSystems')), h('th', { scope: 'col' }, t('warnings')), h('th', { scope: 'col' }, t('suspensions')))),
+      h('tbody', null, c.units.slice(0, 12).map((u) => h('tr', { 'data-unit': u.unit },
+        h('td', null, unitName(units, u.unit)),
+        h('td', { class: u.registered > 0 && u.coverage < 1 ? 'bad' : '' }, u.registered > 0 ? `${pct(u.healthy, u.registered)} (${u.healthy}/${u.registered})` : '—'),
+        h('td', { class: u.approved < u.systems ? 'bad' : '' }, `${u.approved}/${u.systems}`),
+        h('td', { class: u.warnings ? 'bad' : '' }, String(u.warnings)),
+        h('td', { class: u.suspensions ? 'bad' : '' }, String(u.suspensions)))))))
+    const subject = (f: ComplianceFinding) => (f.kind === 'unit' ? [h('strong', null, unitName(units, f.subject))] : [h('strong', null, f.subject), ` (${unitName(units, f.unit)})`])
+    fill(suspendedList, c.suspended.length ? c.suspended.map((f) => h('li', { 'data-subject': `${f.kind}:${f.subject}` },
+      h('span', { class: 'badge kind-suspended' }, f.rule), ' ', ...subject(f), ' — ', sentence(pick(f.reasonVi, f.reasonEn)),
+      f.suspendedAt ? h('span', { class: 'meta' }, ` (${t('since', { t: vnTime(f.suspendedAt) })})`) : null,
+      h('div', { class: 'meta fix' }, t('fix', { x: pick(f.fixVi, f.fixEn) })))) : h('li', null, t('noSuspended')))
+    fill(warnedList, c.warned.length ? c.warned.slice(0, 10).map((f) => h('li', { 'data-subject': `${f.kind}:${f.subject}` },
+      h('span', { class: 'badge kind-warned' }, f.rule), ' ', ...subject(f), ' — ', sentence(pick(f.reasonVi, f.reasonEn)),
+      h('span', { class: 'meta' }, ` (${t('deadline', { t: vnTime(f.deadline) })})`))) : h('li', null, '—'))
+  }
+
   const draw = async (d: WallData) => {
     fill(stamp, `${t('updated', { t: vnTime(d.generatedAt) })} · ${t('window', { d: d.windowDays })}`)
     const r = d.reports
@@ -154,6 +214,8 @@ export async function renderIoc(main: HTMLElement): Promise<void> {
     )
     flagPanel.hidden = d.flags === null
     if (d.flags) fill(flagList, d.flags.length ? d.flags.map((f) => h('li', { 'data-unit': f.unit }, h('span', { class: `badge flag-${f.level}` }, f.level), ' ', h('strong', null, unitName(units, f.unit)), ' — ', pick(f.reasonVi, f.reasonEn), h('span', { class: 'meta' }, ` (${vnTime(f.since)})`))) : h('li', null, t('noFlags')))
+    compPanel.hidden = d.compliance === null
+    if (d.compliance) drawCompliance(d.compliance)
     const table = (title: string, rows: UnitRow[]) => h('table', { class: 'wall-table' },
       h('caption', null, title),
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('unit')), h('th', { scope: 'col' }, t('total')), h('th', { scope: 'col' }, t('open')), h('th', { scope: 'col' }, t('overdue')), h('th', { scope: 'col' }, t('onTime')))),
