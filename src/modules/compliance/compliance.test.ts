@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ import { grant, rawCall, registerService, registerSystem, startProvider } from '
 import { geoModule } from '../geo/index.ts'
 import { createApiClient, identityModule } from '../identity/index.ts'
 import { createTestUser, type TestUser } from '../identity/test-factories.ts'
+import { multipart } from '../../platform/testing/multipart.ts'
 import { complianceByUnit, complianceModule, evaluateCompliance, proposeLevel, suspendedSubjects, type Answers } from './index.ts'
 
 // Monday 6 July 2026, 09:00 in Điện Biên. The clock only moves when a test moves it.
@@ -34,7 +36,7 @@ before(async () => {
   platform = await startTestPlatform({
     modules: [geoModule, identityModule, calendarModule, exchangeModule, complianceModule],
     clock: () => now,
-    config: { env: { EXCHANGE_DIR: mkdtempSync(join(tmpdir(), 'hb-compliance-')), EXCHANGE_NODE: 'gw-compliance', EXCHANGE_REGISTRY_TTL_MS: '60000' } } as never,
+    config: { env: { EXCHANGE_DIR: mkdtempSync(join(tmpdir(), 'hb-compliance-')), EXCHANGE_NODE: 'gw-compliance', EXCHANGE_REGISTRY_TTL_MS: '60000', COMPLIANCE_DECISION_FILE_MAX_BYTES: '65536' } } as never,
   })
   const db = platform.ctx.db
   ;[admin, unitAdminSXD, officerSXD, officerSCT, citizen, ioc] = await Promise.all([
@@ -241,4 +243,52 @@ test('compliance routes: roles and units', async () => {
   // Bad input.
   assert.equal((await inject('PUT', '/api/compliance/units/nope', admin, {})).json().error.code, 'UNKNOWN_UNIT')
   assert.equal((await inject('POST', '/api/compliance/exemptions', admin, { subject_kind: 'unit', subject_ref: '11.SXD', valid_from: '2026-12-01T00:00:00Z', valid_until: '2026-11-01T00:00:00Z', reason: 'sai ngày' })).json().error.code, 'INVALID_VALIDITY')
+})
+
+test('the signed approval decision is stored byte for byte with its system, audited, and read by its unit, the province and the IOC only', async () => {
+  const created = await inject('POST', '/api/compliance/systems', admin, { system_ref: 'SCT/xuc-tien', unit_code: '11.SCT', name: 'Cổng xúc tiến thương mại', questionnaire: internal })
+  assert.equal(created.statusCode, 200, created.body)
+  const id = created.json().id as string
+  const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n% Quyết định phê duyệt cấp độ 2\n'), Buffer.alloc(4000, 7), Buffer.from('\n%%EOF\n')])
+  const url = `/api/compliance/systems/${id}/decision-file`
+  const put = (user: TestUser | undefined, body: ReturnType<typeof multipart>) => platform.app.inject({ method: 'PUT', url, payload: body.payload, headers: { ...(user?.headers ?? {}), ...body.headers } })
+  const file = (data: Buffer, name = 'QD-125-UBND.pdf', field = 'file') => multipart({}, [{ field, name, data, type: 'application/pdf' }])
+
+  // Only a province admin stores it.
+  assert.equal((await put(undefined, file(pdf))).statusCode, 401)
+  assert.equal((await put(unitAdminSXD, file(pdf))).statusCode, 403)
+  assert.equal((await put(citizen, file(pdf))).statusCode, 403)
+  const stored = await put(admin, file(pdf, 'QĐ 125-UBND phê duyệt.pdf'))
+  assert.equal(stored.statusCode, 200, stored.body)
+  const sha256 = createHash('sha256').update(pdf).digest('hex')
+  assert.equal(stored.json().decision_file_sha256, sha256)
+  assert.equal(stored.json().decision_file_name, 'QĐ 125-UBND phê duyệt.pdf')
+  // The same file again: the same record; each storing is in the audit log.
+  assert.equal((await put(admin, file(pdf, 'QĐ 125-UBND phê duyệt.pdf'))).json().decision_file_sha256, sha256)
+  const audit = await sql<{ n: number }>`select count(*)::int as n from audit_log where action = 'compliance.system.decision_file_stored' and entity_id = ${id}`.execute(platform.ctx.db)
+  assert.equal(audit.rows[0].n, 2)
+
+  // Read back byte for byte by the unit's staff, the province admin and the IOC; another unit's staff do not see it.
+  for (const user of [officerSCT, admin, ioc]) {
+    const got = await inject('GET', url, user)
+    assert.equal(got.statusCode, 200, got.body)
+    assert.equal(got.headers['content-type'], 'application/pdf')
+    assert.match(String(got.headers['content-disposition']), /^attachment; filename\*=UTF-8''Q%C4%90%20125-UBND/)
+    assert.deepEqual(got.rawPayload, pdf)
+  }
+  assert.equal((await inject('GET', url, officerSXD)).statusCode, 404)
+  assert.equal((await inject('GET', url, citizen)).statusCode, 403)
+  assert.equal((await inject('GET', url, undefined)).statusCode, 401)
+
+  // Bad input: never a 500, never a changed record.
+  assert.equal((await put(admin, file(Buffer.from('GIF89a not a pdf')))).json().error.code, 'FILE_TYPE_NOT_ALLOWED')
+  assert.equal((await put(admin, file(Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(70_000)])))).statusCode, 413)
+  assert.equal((await put(admin, file(pdf, 'a.pdf', 'other'))).json().error.code, 'FILE_REQUIRED')
+  assert.equal((await put(admin, multipart({ note: 'no file' }))).json().error.code, 'FILE_REQUIRED')
+  const json = await inject('PUT', url, admin, { file: 'x' })
+  assert.equal(json.statusCode, 415, json.body)
+  const unknown = file(pdf)
+  assert.equal((await platform.app.inject({ method: 'PUT', url: '/api/compliance/systems/00000000-0000-0000-0000-000000000000/decision-file', payload: unknown.payload, headers: { ...admin.headers, ...unknown.headers } })).statusCode, 404)
+  const after = (await inject('GET', '/api/compliance/systems', admin)).json().items.find((x: { id: string }) => x.id === id)
+  assert.equal(after.decision_file_sha256, sha256, 'refused uploads leave the stored decision as it was')
 })

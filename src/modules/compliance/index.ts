@@ -32,6 +32,8 @@ export const complianceModule: Module = {
     'GET /api/compliance/systems': 'staff',
     'POST /api/compliance/systems': 'staff',
     'PUT /api/compliance/systems/{id}/approval': 'admin',
+    'PUT /api/compliance/systems/{id}/decision-file': 'admin',
+    'GET /api/compliance/systems/{id}/decision-file': 'staff',
     'GET /api/compliance/units': 'staff',
     'PUT /api/compliance/units/{code}': 'staff',
     'POST /api/compliance/agents/heartbeat': 'api-key',

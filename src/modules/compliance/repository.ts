@@ -101,6 +101,19 @@ export async function saveApproval(tx: Db, id: string, a: ApprovalInput, actor: 
   return getSystem(tx, id)
 }
 
+/** Where a stored approval decision lives under the upload folder (content-addressed: `compliance/decisions/<sha256>.pdf`). */
+export const decisionFilePath = (sha256: string) => `compliance/decisions/${sha256}.pdf`
+
+/** Records the stored approval decision file (the signed PDF, kept byte for byte) of a system. */
+export async function saveDecisionFile(tx: Db, id: string, file: { name: string; sha256: string; bytes: number }, actor: string, now: Date): Promise<SystemRow | undefined> {
+  const cur = await getSystem(tx, id)
+  if (!cur) return undefined
+  await sql`update compliance_systems set decision_file_name = ${file.name}, decision_file_sha256 = ${file.sha256}, updated_at = ${now.toISOString()}::timestamptz
+    where id = ${id}::uuid`.execute(tx)
+  await appendAudit(tx, { actor, action: 'compliance.system.decision_file_stored', entityType: 'compliance_system', entityId: id, data: { ...file, previous_sha256: cur.decision_file_sha256 } }, now)
+  return getSystem(tx, id)
+}
+
 export async function getSystem(db: Db, id: string): Promise<SystemRow | undefined> {
   if (!UUID.test(id)) return undefined
   return (await sql<SystemRow>`select ${SYSTEM_COLUMNS} from compliance_systems where id = ${id}::uuid`.execute(db)).rows[0]

@@ -1,19 +1,24 @@
+import { createHash } from 'node:crypto'
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { actorOf, requirePrincipal, requireUser, STAFF_ROLES, type Role, type UserPrincipal } from '../../platform/auth/principal.ts'
 import { enqueueJob } from '../../platform/jobs/job-runner.ts'
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
+import { AppError, badRequest, forbidden, notFound } from '../../platform/http/errors.ts'
 import { readIdempotencyKey, requestFingerprint, runIdempotent } from '../../platform/http/idempotency.ts'
 import { ErrorSchema } from '../../platform/http/schemas.ts'
 import type { AppContext } from '../../platform/module.ts'
+import { writeFileAtomic } from '../../platform/storage/atomic-write.ts'
+import { isPdf } from '../documents/index.ts'
 import { getOrgUnit } from '../identity/index.ts'
 import { complianceConfig } from './config.ts'
 import { evaluateCompliance } from './evaluator.ts'
 import { QUESTIONS } from './questionnaire.ts'
 import { complianceByUnit, suspendedSubjects } from './reads.ts'
 import {
-  grantExemption, listExemptions, listRules, listSystems, recordHeartbeats, saveApproval, saveSystemClassification, saveUnitEvidence,
+  decisionFilePath, getSystem, grantExemption, listExemptions, listRules, listSystems, recordHeartbeats, saveApproval, saveDecisionFile, saveSystemClassification, saveUnitEvidence,
   type SystemRow,
 } from './repository.ts'
 
@@ -116,6 +121,52 @@ export async function complianceRoutes(fastify: FastifyInstance, ctx: AppContext
     const s = await ctx.db.transaction().execute((tx) => saveApproval(tx, req.params.id, req.body, actorOf(p), ctx.clock()))
     if (!s) throw notFound('System', 'hệ thống')
     return presentSystem(s)
+  })
+
+  app.put('/api/compliance/systems/:id/decision-file', {
+    preValidation: admin,
+    schema: {
+      tags, summary: 'Store the signed approval decision (quyết định phê duyệt cấp độ) of a system: a PDF, kept byte for byte; its name and SHA-256 are recorded',
+      description: `multipart/form-data with one part named "file" (a PDF, at most ${Math.round(cfg.decisionFileMaxBytes / 1_048_576)} MB). Storing the same file again changes nothing.`,
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      response: { 200: Type.Unknown(), 413: ErrorSchema, 415: ErrorSchema, ...errors },
+    },
+  }, async (req) => {
+    const p = requireUser(req, 'province_admin')
+    if (!(await getSystem(ctx.db, req.params.id))) throw notFound('System', 'hệ thống')
+    if (!req.isMultipart()) throw new AppError(415, 'MULTIPART_REQUIRED', 'Gửi tệp bằng multipart/form-data (phần "file").', 'Send the file as multipart/form-data (part "file").')
+    const part = await req.file({ limits: { fileSize: cfg.decisionFileMaxBytes, files: 1, fields: 10, parts: 12 } })
+    if (!part || part.fieldname !== 'file') throw badRequest('FILE_REQUIRED', 'Cần tệp quyết định trong phần "file".', 'Send the decision in the part named "file".')
+    const data = await part.toBuffer()
+    if (!isPdf(data)) throw new AppError(415, 'FILE_TYPE_NOT_ALLOWED', 'Quyết định phải là tệp PDF.', 'The decision must be a PDF file.')
+    const sha256 = createHash('sha256').update(data).digest('hex')
+    // Written (tmp, flush, rename) before the row that refers to it is committed; content-addressed,
+    // so storing it twice, or a rolled-back request, leaves nothing wrong behind.
+    const path = join(ctx.config.uploadDir, decisionFilePath(sha256))
+    await mkdir(dirname(path), { recursive: true })
+    await writeFileAtomic(path, data, { contentAddressed: true })
+    const name = (part.filename || 'quyet-dinh.pdf').slice(0, 255)
+    const s = await ctx.db.transaction().execute((tx) => saveDecisionFile(tx, req.params.id, { name, sha256, bytes: data.length }, actorOf(p), ctx.clock()))
+    if (!s) throw notFound('System', 'hệ thống')
+    return presentSystem(s)
+  })
+
+  app.get('/api/compliance/systems/:id/decision-file', {
+    preValidation: readers,
+    schema: {
+      tags, summary: "Download a system's stored approval decision (staff of its unit, province admins, the IOC)",
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      response: { 200: Type.Unknown(), ...errors },
+    },
+  }, async (req, reply) => {
+    const unit = scope(requireUser(req, ...READERS))
+    const s = await getSystem(ctx.db, req.params.id)
+    // another unit's system is not found, as if it did not exist
+    if (!s || (unit !== undefined && s.unit_code !== unit) || !s.decision_file_sha256) throw notFound('Decision file', 'tệp quyết định')
+    const data = await readFile(join(ctx.config.uploadDir, decisionFilePath(s.decision_file_sha256))).catch(() => undefined)
+    if (!data) throw notFound('Decision file', 'tệp quyết định')
+    reply.type('application/pdf').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(s.decision_file_name ?? 'quyet-dinh.pdf')}`).header('cache-control', 'private, no-store')
+    return reply.send(data)
   })
 
   app.get('/api/compliance/units', {

@@ -54,3 +54,4 @@ export async function documentsLinkedTo(db: Db, province: string, kind: 'dossier
 }
 
 export { normalizeSearchText, formatSymbol, vietnamYear } from './text.ts'
+export { isPdf } from './files.ts'
