@@ -189,7 +189,7 @@ const finding = (f: FindingApi): ComplianceFinding => ({
 })
 
 /** Units cut off first, then warned, then by coverage (lowest first). */
-export function complianceFigures(units: ComplianceUnitApi[], findings: { suspended: FindingApi[]; warned: FindingApi[] }): NonNullable<WallData['compliance']> {
+function complianceFigures(units: ComplianceUnitApi[], findings: { suspended: FindingApi[]; warned: FindingApi[] }): NonNullable<WallData['compliance']> {
   const rows = units.map((u): ComplianceUnit => ({
     unit: u.unit_code, coverage: u.antimalware.coverage, healthy: u.antimalware.healthy, registered: u.antimalware.registered,
     systems: u.systems.length, approved: u.systems.filter((x) => x.approved_level !== null).length, warnings: u.warnings, suspensions: u.suspensions, compliant: u.compliant,

@@ -1,12 +1,10 @@
 import type { AppContext, DemoSeedOutput } from '../../platform/module.ts'
-import { evaluateCompliance } from './evaluator.ts'
+import { evaluateCompliance, vnDate } from './evaluator.ts'
 import type { Answers } from './questionnaire.ts'
 import { listUnitsUnderCompliance, recordHeartbeats, saveApproval, saveSystemClassification, saveUnitEvidence, type HeartbeatInput } from './repository.ts'
 
 const DAY = 86_400_000
 const ACTOR = 'system:demo-seed'
-/** Calendar date in Asia/Ho_Chi_Minh (YYYY-MM-DD). */
-const vnDay = (d: Date) => new Date(d.getTime() + 7 * 3_600_000).toISOString().slice(0, 10)
 
 /** A department's demo security duties: 4-layer evidence, computers, one system (made up, labelled demo). */
 interface DemoUnit {
@@ -52,7 +50,7 @@ function beats(u: DemoUnit, at: Date, current: boolean): HeartbeatInput[] {
     const staleDays = current && u.stale && i <= u.stale.computers ? u.stale.days : 0
     out.push({
       unit_code: u.unit, hostname: `${u.unit.slice(3)}-PC-${String(i).padStart(2, '0')}`, agent_id: `demo-${u.unit}-${i}`, agent_version: '12.4.2',
-      signatures_date: vnDay(new Date(at.getTime() - staleDays * DAY)), last_scan_at: new Date(at.getTime() - 3 * 3_600_000).toISOString(), threats_found: 0,
+      signatures_date: vnDate(new Date(at.getTime() - staleDays * DAY)), last_scan_at: new Date(at.getTime() - 3 * 3_600_000).toISOString(), threats_found: 0,
     })
   }
   return out
@@ -71,17 +69,17 @@ export async function seedDemoCompliance(ctx: AppContext, out: DemoSeedOutput): 
   const now = ctx.clock()
   const then = new Date(now.getTime() - 21 * DAY)
   await ctx.db.transaction().execute(async (tx) => {
-    for (const u of UNITS) {
+    for (const [i, u] of UNITS.entries()) {
       await saveUnitEvidence(tx, u.unit, {
         onsite_team: `Tổ ứng cứu sự cố an toàn thông tin ${u.unit} (demo)`, monitoring_provider: 'Đơn vị giám sát an toàn thông tin (demo)',
-        monitoring_contract_end: vnDay(new Date(now.getTime() + u.contractDays * DAY)), independent_assessor: 'Tổ chức kiểm tra, đánh giá độc lập (demo)',
+        monitoring_contract_end: vnDate(new Date(now.getTime() + u.contractDays * DAY)), independent_assessor: 'Tổ chức kiểm tra, đánh giá độc lập (demo)',
         national_monitoring_connected: true, national_monitoring_ref: 'NCSC (demo)', registered_computers: u.computers,
       }, ACTOR, then)
       const s = await saveSystemClassification(tx, { system_ref: u.system.ref, unit_code: u.unit, name: u.system.name, info_types: ['demo'], questionnaire: u.system.questionnaire }, ACTOR, then)
       if (u.system.approvedLevel !== null) {
         await saveApproval(tx, s.id, {
-          approved_level: u.system.approvedLevel, decision_number: `${100 + UNITS.indexOf(u)}/QĐ-UBND (demo)`, decision_date: vnDay(new Date(now.getTime() - 300 * DAY)),
-          decision_signer: 'Chủ tịch UBND tỉnh (demo)', last_assessment_date: vnDay(new Date(now.getTime() - 200 * DAY)), next_assessment_date: vnDay(new Date(now.getTime() + 165 * DAY)),
+          approved_level: u.system.approvedLevel, decision_number: `${100 + i}/QĐ-UBND (demo)`, decision_date: vnDate(new Date(now.getTime() - 300 * DAY)),
+          decision_signer: 'Chủ tịch UBND tỉnh (demo)', last_assessment_date: vnDate(new Date(now.getTime() - 200 * DAY)), next_assessment_date: vnDate(new Date(now.getTime() + 165 * DAY)),
         }, ACTOR, then)
       }
       await recordHeartbeats(tx, beats(u, then, false), ACTOR, then)

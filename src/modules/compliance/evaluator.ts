@@ -26,7 +26,8 @@ export interface Decision {
 }
 
 const DAY = 86_400_000
-const vnDate = (d: Date) => new Date(d.getTime() + 7 * 3600_000).toISOString().slice(0, 10)
+/** Calendar date in Asia/Ho_Chi_Minh (YYYY-MM-DD). */
+export const vnDate = (d: Date) => new Date(d.getTime() + 7 * 3600_000).toISOString().slice(0, 10)
 const daysBetween = (a: string, b: string) => Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / DAY)
 
 export interface UnitCoverage { registered: number; reporting: number; healthy: number; coverage: number }
